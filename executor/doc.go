@@ -1,0 +1,46 @@
+// Package executor defines the contract that swapexec's goroutine pools keep:
+// an [Executor] runs submitted tasks on a bounded set of goroutines and shuts
+// down without losing any task it accepted.
+//
+// The package imports no backend, as database/sql/driver knows no driver.
+// Implementations live in other packages (see github.com/swapexec/swapexec/backends)
+// and prove they keep the contract by passing
+// github.com/swapexec/swapexec/executor/executortest.Run.
+//
+// # The contract
+//
+//   - Every task whose Submit returned nil runs exactly once, also when
+//     Shutdown follows at once. Nothing accepted is ever dropped.
+//   - Submit after Shutdown began returns an error that matches [ErrClosed]
+//     (errors.Is); it never panics and the task never runs. A Submit that is
+//     blocked when Shutdown begins either is accepted (and its task runs
+//     before Shutdown returns nil) or returns ErrClosed; it never hangs.
+//   - At most Config.Workers tasks run at once.
+//   - With Config.Nonblocking, Submit never blocks, and it returns
+//     [ErrOverloaded] only when Workers tasks are running and QueueSize are
+//     waiting. A fresh executor with idle workers accepts.
+//   - Submit(nil) returns an error matching [ErrNilTask].
+//   - Shutdown stops intake, lets every accepted task (running and queued)
+//     finish, ends every goroutine the executor started, and returns nil. If
+//     its context ends first it returns ctx.Err() promptly; the accepted tasks
+//     still finish in the background, and a later Shutdown waits for them and
+//     returns nil. Shutdown is safe to call any number of times, from many
+//     goroutines at once.
+//   - A panicking task never kills a worker nor reduces capacity;
+//     Config.PanicHandler sees its value exactly once.
+//
+// # Nested submits
+//
+// A task that submits to its own executor and waits for the result can
+// deadlock: when every worker is busy and the queue is full, a blocking Submit
+// from inside a task waits for a worker that only that task can free. With
+// Config.Nonblocking the nested Submit returns ErrOverloaded instead, and the
+// caller can run the work inline or give up. Never wait, inside a task, for
+// work submitted to the same blocking executor.
+//
+// # Optional abilities
+//
+// The Executor interface stays two methods. Further abilities are small
+// interfaces found by type assertion, as io.WriterTo is: an executor that can
+// report counters implements [StatsReporter].
+package executor

@@ -1,0 +1,128 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"runtime/debug"
+)
+
+// Executor runs tasks on a bounded set of goroutines.
+//
+// Implementations must keep the contract described in the package
+// documentation; executortest.Run checks it.
+type Executor interface {
+	// Submit hands task to the executor. A nil error means the task has been
+	// accepted and will run exactly once, even if Shutdown follows at once.
+	// When there is no room, Submit waits for room, unless the executor was
+	// built with Config.Nonblocking, in which case it returns ErrOverloaded
+	// at once. After Shutdown has begun it returns ErrClosed and the task
+	// never runs. Submit(nil) returns ErrNilTask.
+	Submit(task func()) error
+
+	// Shutdown stops intake, waits for every accepted task to finish and for
+	// every goroutine the executor started to end, and returns nil. If ctx
+	// ends first it returns ctx.Err(); the accepted tasks still finish in the
+	// background and a later call waits for them. Shutdown may be called any
+	// number of times, from many goroutines at once.
+	Shutdown(ctx context.Context) error
+}
+
+// Errors returned by executors. Implementations may wrap them with context;
+// callers test them with errors.Is.
+var (
+	// ErrClosed is returned by Submit once Shutdown has begun.
+	ErrClosed = errors.New("executor: closed")
+
+	// ErrOverloaded is returned by a Nonblocking executor's Submit when
+	// Workers tasks are running and QueueSize tasks are waiting.
+	ErrOverloaded = errors.New("executor: overloaded")
+
+	// ErrNilTask is returned by Submit when the task is nil.
+	ErrNilTask = errors.New("executor: nil task")
+
+	// ErrInvalidConfig is wrapped by constructors that reject a Config; the
+	// message names the field, the value and what is allowed.
+	ErrInvalidConfig = errors.New("executor: invalid config")
+)
+
+// Config configures an executor. The zero value is valid: GOMAXPROCS workers,
+// no queue, blocking Submit, and panics logged with log/slog.
+type Config struct {
+	// Workers is the most tasks that run at once. Zero means
+	// runtime.GOMAXPROCS(0); a negative value is an error.
+	Workers int
+
+	// QueueSize is the most tasks accepted but not yet started. Zero means
+	// none: Submit succeeds only when a worker can take the task. A negative
+	// value is an error.
+	QueueSize int
+
+	// Nonblocking selects what Submit does when there is no room: false, it
+	// waits; true, it returns ErrOverloaded at once.
+	Nonblocking bool
+
+	// PanicHandler receives the value of each task that panics, on the
+	// goroutine that ran the task, from inside the deferred recover, so
+	// debug.Stack shows where the panic happened. Nil means
+	// DefaultPanicHandler. A PanicHandler that itself panics is recovered and
+	// logged; it never kills a worker.
+	PanicHandler func(any)
+}
+
+// Normalize returns c with its defaults filled in (Workers from GOMAXPROCS,
+// PanicHandler from DefaultPanicHandler), or an error wrapping
+// ErrInvalidConfig that names the offending field, its value and what is
+// allowed. Backends call it first thing in their constructors.
+func (c Config) Normalize() (Config, error) {
+	if c.Workers < 0 {
+		return c, fmt.Errorf("%w: Workers is %d; want 0 (GOMAXPROCS) or more", ErrInvalidConfig, c.Workers)
+	}
+	if c.QueueSize < 0 {
+		return c, fmt.Errorf("%w: QueueSize is %d; want 0 (no queue) or more", ErrInvalidConfig, c.QueueSize)
+	}
+	if c.Workers == 0 {
+		c.Workers = runtime.GOMAXPROCS(0)
+	}
+	if c.PanicHandler == nil {
+		c.PanicHandler = DefaultPanicHandler
+	}
+	return c, nil
+}
+
+// DefaultPanicHandler logs a task's panic value and the current goroutine's
+// stack with log/slog's default logger, at level Error. Called from a
+// deferred recover, the stack shows where the task panicked.
+func DefaultPanicHandler(v any) {
+	slog.Error("executor: task panicked", "panic", v, "stack", string(debug.Stack()))
+}
+
+// RunTask calls task and recovers a panic from it, handing the value to
+// onPanic. It reports whether task panicked. A panic inside onPanic is
+// recovered too and logged with log/slog, so RunTask returns normally unless
+// task calls runtime.Goexit. Backends call it around every task so that a
+// panic never kills a worker.
+func RunTask(task func(), onPanic func(any)) (panicked bool) {
+	// The flag, not recover's result, decides: panic(nil) and a recovered
+	// value of nil must still count as a panic.
+	panicked = true
+	defer func() {
+		if panicked {
+			handlePanic(recover(), onPanic)
+		}
+	}()
+	task()
+	panicked = false
+	return panicked
+}
+
+func handlePanic(v any, onPanic func(any)) {
+	defer func() {
+		if r := recover(); r != nil {
+			slog.Error("executor: PanicHandler panicked", "panic", r, "task_panic", v, "stack", string(debug.Stack()))
+		}
+	}()
+	onPanic(v)
+}

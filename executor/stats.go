@@ -1,0 +1,65 @@
+package executor
+
+import "sync/atomic"
+
+// Stats is a snapshot of an executor's state and counters. The gauges
+// (Running, Queued) are read one at a time while the executor works, so a
+// snapshot taken under load need not add up; once the executor is idle or
+// shut down, Submitted == Completed and Running == Queued == 0.
+type Stats struct {
+	Workers int // configured bound on tasks running at once
+	Running int // tasks running now
+	Queued  int // tasks accepted and not yet started
+
+	Submitted uint64 // tasks accepted (Submit returned nil)
+	Completed uint64 // accepted tasks that have finished, including those that panicked
+	Rejected  uint64 // Submit calls that returned an error other than ErrNilTask
+	Panicked  uint64 // tasks that panicked
+}
+
+// StatsReporter is implemented by executors that can report Stats. Callers
+// discover it with a type assertion:
+//
+//	if r, ok := ex.(executor.StatsReporter); ok {
+//		log.Printf("%+v", r.Stats())
+//	}
+type StatsReporter interface {
+	// Stats returns a snapshot; it is safe to call at any time, also during
+	// and after Shutdown.
+	Stats() Stats
+}
+
+// Counters holds the monotonic counters of Stats for a backend. Every method
+// is safe for concurrent use; the zero value is ready. Each counter is a
+// separate atomic, so a backend pays only for the ones it touches.
+type Counters struct {
+	submitted atomic.Uint64
+	completed atomic.Uint64
+	rejected  atomic.Uint64
+	panicked  atomic.Uint64
+}
+
+// Submitted records an accepted task.
+func (c *Counters) Submitted() { c.submitted.Add(1) }
+
+// Rejected records a Submit that returned an error other than ErrNilTask.
+func (c *Counters) Rejected() { c.rejected.Add(1) }
+
+// Completed records a finished task; panicked says whether it panicked.
+func (c *Counters) Completed(panicked bool) {
+	if panicked {
+		c.panicked.Add(1)
+	}
+	c.completed.Add(1)
+}
+
+// Fill copies the counters into s and returns it.
+func (c *Counters) Fill(s Stats) Stats {
+	// Completed is read before Submitted, so a snapshot never shows more
+	// tasks completed than submitted.
+	s.Completed = c.completed.Load()
+	s.Submitted = c.submitted.Load()
+	s.Rejected = c.rejected.Load()
+	s.Panicked = c.panicked.Load()
+	return s
+}
