@@ -102,20 +102,27 @@ func DefaultPanicHandler(v any) {
 // RunTask calls task and recovers a panic from it, handing the value to
 // onPanic. It reports whether task panicked. A panic inside onPanic is
 // recovered too and logged with log/slog, so RunTask returns normally unless
-// task calls runtime.Goexit. Backends call it around every task so that a
-// panic never kills a worker.
+// task calls runtime.Goexit, which RunTask lets proceed: it ends the calling
+// goroutine, and onPanic is not called. Backends call RunTask around every
+// task so that a panic never kills a worker.
 func RunTask(task func(), onPanic func(any)) (panicked bool) {
-	// The flag, not recover's result, decides: panic(nil) and a recovered
-	// value of nil must still count as a panic.
-	panicked = true
+	// The returned flag, not a deferred recover alone, tells a finished task
+	// from one that unwound: recover is only called when task did not return.
+	returned := false
 	defer func() {
-		if panicked {
-			handlePanic(recover(), onPanic)
+		if returned {
+			return
+		}
+		// A nil value here means runtime.Goexit (panic(nil) recovers as a
+		// *runtime.PanicNilError since Go 1.21), which must not be stopped.
+		if v := recover(); v != nil {
+			panicked = true
+			handlePanic(v, onPanic)
 		}
 	}()
 	task()
-	panicked = false
-	return panicked
+	returned = true
+	return false
 }
 
 func handlePanic(v any, onPanic func(any)) {

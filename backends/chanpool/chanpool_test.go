@@ -1,0 +1,150 @@
+package chanpool_test
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/swapexec/swapexec/backends/chanpool"
+	"github.com/swapexec/swapexec/executor"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// waitFor fails the test if ch is not closed within a few seconds.
+func waitFor(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("timed out waiting for %s", what)
+	}
+}
+
+func mustNew(t *testing.T, cfg executor.Config) *chanpool.Pool {
+	t.Helper()
+	p, err := chanpool.New(cfg)
+	if err != nil {
+		t.Fatalf("New(%+v): %v", cfg, err)
+	}
+	t.Cleanup(func() {
+		if err := p.Shutdown(context.Background()); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+	})
+	return p
+}
+
+// A task that calls runtime.Goexit ends its worker's goroutine; the pool must
+// replace the worker so that capacity is kept and Shutdown still returns.
+func TestGoexitKeepsCapacity(t *testing.T) {
+	const workers = 2
+	var handled []any
+	var mu sync.Mutex
+	p := mustNew(t, executor.Config{Workers: workers, PanicHandler: func(v any) {
+		mu.Lock()
+		handled = append(handled, v)
+		mu.Unlock()
+	}})
+	for i := 0; i < 2*workers; i++ {
+		exited := make(chan struct{})
+		if err := p.Submit(func() { defer close(exited); runtime.Goexit() }); err != nil {
+			t.Fatalf("Submit: %v", err)
+		}
+		waitFor(t, exited, "Goexit task")
+	}
+	// Every worker must still be there: workers tasks must run at once.
+	var started sync.WaitGroup
+	started.Add(workers)
+	release := make(chan struct{})
+	for i := 0; i < workers; i++ {
+		if err := p.Submit(func() { started.Done(); <-release }); err != nil {
+			t.Fatalf("Submit: %v", err)
+		}
+	}
+	all := make(chan struct{})
+	go func() { started.Wait(); close(all) }()
+	waitFor(t, all, "all workers to run a task after Goexit")
+	close(release)
+	if err := p.Shutdown(context.Background()); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	s := p.Stats()
+	if s.Submitted != 3*workers || s.Completed != 3*workers || s.Panicked != 0 {
+		t.Errorf("Stats = %+v; want Submitted = Completed = %d, Panicked = 0", s, 3*workers)
+	}
+	if len(handled) != 0 {
+		t.Errorf("PanicHandler got %v; want no calls for Goexit", handled)
+	}
+}
+
+// The Nonblocking pool admits Workers+QueueSize tasks even before any worker
+// goroutine has been scheduled: run with GOMAXPROCS 1 so that New returns
+// before the workers start.
+func TestNonblockingFreshPoolAdmitsCapacity(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	for _, tc := range []struct{ workers, queue int }{{1, 0}, {4, 0}, {4, 3}} {
+		p, err := chanpool.New(executor.Config{Workers: tc.workers, QueueSize: tc.queue, Nonblocking: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		release := make(chan struct{})
+		for i := 0; i < tc.workers+tc.queue; i++ {
+			if err := p.Submit(func() { <-release }); err != nil {
+				t.Errorf("workers=%d queue=%d: Submit #%d = %v; want nil", tc.workers, tc.queue, i, err)
+			}
+		}
+		if err := p.Submit(func() {}); !errors.Is(err, executor.ErrOverloaded) {
+			t.Errorf("workers=%d queue=%d: Submit past capacity = %v; want ErrOverloaded", tc.workers, tc.queue, err)
+		}
+		close(release)
+		if err := p.Shutdown(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// In blocking mode the queue holds exactly QueueSize tasks: with every worker
+// busy, Stats shows them queued and the next Submit waits.
+func TestBlockingQueueIsExact(t *testing.T) {
+	const workers, queue = 2, 3
+	p := mustNew(t, executor.Config{Workers: workers, QueueSize: queue})
+	release := make(chan struct{})
+	var started sync.WaitGroup
+	started.Add(workers)
+	for i := 0; i < workers; i++ {
+		if err := p.Submit(func() { started.Done(); <-release }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	started.Wait()
+	for i := 0; i < queue; i++ {
+		if err := p.Submit(func() {}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s := p.Stats(); s.Running != workers || s.Queued != queue || s.Submitted != workers+queue {
+		t.Errorf("Stats = %+v; want Running %d, Queued %d, Submitted %d", s, workers, queue, workers+queue)
+	}
+	accepted := make(chan struct{})
+	go func() {
+		if err := p.Submit(func() {}); err != nil {
+			t.Errorf("blocked Submit = %v; want nil once room appears", err)
+		}
+		close(accepted)
+	}()
+	select {
+	case <-accepted:
+		t.Fatal("Submit past Workers+QueueSize returned before any task finished")
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(release)
+	waitFor(t, accepted, "blocked Submit to be accepted")
+}

@@ -1,0 +1,20 @@
+// Package chanpool is the hand-rolled executor: the Rust book's thread pool
+// (chapter 21, "Turning Our Single-Threaded Server into a Multithreaded
+// Server") done in Go and hardened.
+//
+// A fixed set of Config.Workers goroutines, started by New, receive tasks from
+// one channel whose buffer is Config.QueueSize. Shutdown is the book's "drop
+// the sender, then join": it stops intake, closes the channel, lets the
+// workers drain what is queued, and waits for them to exit, bounded here by a
+// context.
+//
+// Beyond the book: a panicking task is recovered (see executor.RunTask) and its
+// worker keeps serving; a task that calls runtime.Goexit ends only its worker's
+// goroutine, which is replaced at once; Submit never panics after Shutdown;
+// submitters blocked on a full queue are woken by Shutdown; and a Nonblocking
+// pool admits exactly Workers+QueueSize outstanding tasks, whether or not the
+// workers have reached their receive yet.
+//
+// Unlike ants and pond, chanpool keeps its workers for its whole life: no
+// reaping of idle workers, no spawning on demand.
+package chanpool
