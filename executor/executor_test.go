@@ -1,0 +1,124 @@
+package executor_test
+
+import (
+	"errors"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+
+	"go.uber.org/goleak"
+
+	"github.com/swapexec/swapexec/executor"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+func TestNormalize(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		in      executor.Config
+		workers int
+		wantErr string // substring; empty means valid
+	}{
+		{"zero", executor.Config{}, runtime.GOMAXPROCS(0), ""},
+		{"explicit", executor.Config{Workers: 7, QueueSize: 3}, 7, ""},
+		{"negative workers", executor.Config{Workers: -2}, 0, "Workers is -2"},
+		{"negative queue", executor.Config{QueueSize: -1}, 0, "QueueSize is -1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := tc.in.Normalize()
+			if tc.wantErr != "" {
+				if !errors.Is(err, executor.ErrInvalidConfig) || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("Normalize(%+v) error = %v; want ErrInvalidConfig naming %q", tc.in, err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Normalize(%+v) error = %v; want nil", tc.in, err)
+			}
+			if got.Workers != tc.workers || got.QueueSize != tc.in.QueueSize || got.PanicHandler == nil {
+				t.Errorf("Normalize(%+v) = Workers %d, QueueSize %d, PanicHandler nil: %v; want %d, %d, non-nil",
+					tc.in, got.Workers, got.QueueSize, got.PanicHandler == nil, tc.workers, tc.in.QueueSize)
+			}
+		})
+	}
+}
+
+func TestRunTask(t *testing.T) {
+	errBoom := errors.New("boom")
+	for _, tc := range []struct {
+		name     string
+		task     func()
+		panicked bool
+		check    func(v any) bool
+	}{
+		{"returns", func() {}, false, nil},
+		{"panics with error", func() { panic(errBoom) }, true, func(v any) bool { return v == errBoom }},
+		{"panics with nil", func() { panic(nil) }, true, func(v any) bool {
+			var pe *runtime.PanicNilError
+			err, ok := v.(error)
+			return ok && errors.As(err, &pe)
+		}},
+		{"runtime error", func() {
+			var m map[string]int
+			m["x"] = 1
+		}, true, func(v any) bool { _, ok := v.(runtime.Error); return ok }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []any
+			panicked := executor.RunTask(tc.task, func(v any) { got = append(got, v) })
+			if panicked != tc.panicked {
+				t.Fatalf("RunTask panicked = %v; want %v", panicked, tc.panicked)
+			}
+			if !tc.panicked {
+				if len(got) != 0 {
+					t.Errorf("handler got %v; want no calls", got)
+				}
+				return
+			}
+			if len(got) != 1 || !tc.check(got[0]) {
+				t.Errorf("handler got %#v; want exactly one call with the panic value", got)
+			}
+		})
+	}
+}
+
+func TestRunTaskSurvivesPanickingHandler(t *testing.T) {
+	panicked := executor.RunTask(func() { panic("task") }, func(any) { panic("handler") })
+	if !panicked {
+		t.Fatal("RunTask panicked = false; want true")
+	}
+}
+
+func TestRunTaskLetsGoexitProceed(t *testing.T) {
+	var calls int
+	var wg sync.WaitGroup
+	after := false
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		executor.RunTask(runtime.Goexit, func(any) { calls++ })
+		after = true
+	}()
+	wg.Wait()
+	if after || calls != 0 {
+		t.Errorf("after Goexit: RunTask returned = %v, handler calls = %d; want false, 0", after, calls)
+	}
+}
+
+func TestCounters(t *testing.T) {
+	var c executor.Counters
+	c.Submitted()
+	c.Submitted()
+	c.Completed(false)
+	c.Completed(true)
+	c.Rejected()
+	got := c.Fill(executor.Stats{Workers: 3})
+	want := executor.Stats{Workers: 3, Submitted: 2, Completed: 2, Rejected: 1, Panicked: 1}
+	if got != want {
+		t.Errorf("Fill = %+v; want %+v", got, want)
+	}
+}
