@@ -1,0 +1,157 @@
+package executortest_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"regexp"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/swapexec/swapexec/executor"
+	"github.com/swapexec/swapexec/executor/executortest"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// TestReference runs the suite against the reference executor, which must
+// pass.
+func TestReference(t *testing.T) {
+	executortest.Run(t, newRef)
+}
+
+// brokenEnv names the broken executor TestBrokenHelper runs the suite on.
+const brokenEnv = "EXECUTORTEST_BROKEN"
+
+// brokenTimeout is the suite's deadline for broken executors, several of
+// which hang until it passes.
+const brokenTimeout = 500 * time.Millisecond
+
+// broken lists executors with one deliberate mistake each, and the subtest
+// of Run that must catch it.
+var broken = []struct {
+	name    string
+	subtest string
+	new     func(executor.Config) (executor.Executor, error)
+}{
+	{"select-default-overload", "Nonblocking", chanPoolWith(chanSelectDefault)},
+	{"close-task-channel", "SubmitAfterShutdown", chanPoolWith(chanCloseTasks)},
+	{"shutdown-skips-queue", "ShutdownDrainsQueue", refWith(bugShutdownSkipsQueue)},
+	{"no-validation", "InvalidConfig", refWith(bugNoValidation)},
+	{"zero-means-one", "ZeroConfig", refWith(bugZeroMeansOne)},
+	{"extra-worker", "MaxConcurrency", refWith(bugExtraWorker)},
+	{"missing-worker", "MaxConcurrency", refWith(bugMissingWorker)},
+	{"if-not-for", "NoTaskLost", refWith(bugIfNotFor)},
+	{"accept-nil", "NilTask", refWith(bugAcceptNil)},
+	{"accept-after-close", "SubmitAfterShutdown", refWith(bugAcceptAfterClose)},
+	{"submit-ignores-close", "ShutdownUnblocksSubmitters", refWith(bugSubmitIgnoresClose)},
+	{"shutdown-skips-queue-racing", "ShutdownRacesSubmit", refWith(bugShutdownSkipsQueue)},
+	{"ignore-ctx", "ShutdownDeadline", refWith(bugIgnoreCtx)},
+	{"drop-queue-on-deadline", "ShutdownDeadline", refWith(bugDropQueueOnDeadline)},
+	{"shutdown-twice-errs", "ConcurrentShutdown", refWith(bugShutdownTwiceErrs)},
+	{"shutdown-racy", "ConcurrentShutdown", refWith(bugShutdownRacy)},
+	{"handler-twice", "Panics", refWith(bugHandlerTwice)},
+	{"worker-dies-on-panic", "Panics", refWith(bugWorkerDiesOnPanic)},
+	{"queue-off-by-one", "QueueSize", refWith(bugQueueOffByOne)},
+	{"nonblocking-blocks", "Nonblocking", refWith(bugNonblockingBlocks)},
+	{"rejected-not-counted", "Stats", refWith(bugRejectedNotCounted)},
+	{"leak", "ShutdownDrainsQueue", refWith(bugLeak)},
+}
+
+func refWith(b bug) func(executor.Config) (executor.Executor, error) {
+	return func(cfg executor.Config) (executor.Executor, error) { return newBuggy(cfg, b) }
+}
+
+func chanPoolWith(b chanBug) func(executor.Config) (executor.Executor, error) {
+	return func(cfg executor.Config) (executor.Executor, error) { return newChanPool(cfg, b) }
+}
+
+// TestBrokenHelper runs the suite against the broken executor named by
+// $EXECUTORTEST_BROKEN; TestBroken starts it in a subprocess and expects it
+// to fail. Run directly, it skips.
+func TestBrokenHelper(t *testing.T) {
+	name := os.Getenv(brokenEnv)
+	if name == "" {
+		t.Skip("runs only as a subprocess of TestBroken")
+	}
+	for _, b := range broken {
+		if b.name == name {
+			executortest.RunWithOptions(t, b.new, executortest.Options{Timeout: brokenTimeout})
+			return
+		}
+	}
+	t.Fatalf("%s=%q names no broken executor", brokenEnv, name)
+}
+
+// TestBroken checks that the suite fails each broken executor, in the
+// subtest meant to catch its mistake. Each runs in a subprocess (this test
+// binary, running TestBrokenHelper), as a failing suite fails its test.
+// The subprocesses mostly wait out the suite's deadline, so they all start
+// at once rather than at t.Parallel's pace of GOMAXPROCS.
+func TestBroken(t *testing.T) {
+	type result struct {
+		out      []byte
+		err      error
+		timedOut bool
+	}
+	results := make([]chan result, len(broken))
+	for i, b := range broken {
+		results[i] = make(chan result, 1)
+		if b.subtest == "ZeroConfig" && runtime.GOMAXPROCS(0) == 1 {
+			continue // Workers 0 means 1 worker: nothing to catch
+		}
+		i, b := i, b
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, os.Args[0],
+				"-test.run=^TestBrokenHelper$/^"+b.subtest+"$",
+				"-test.v", "-test.count=1")
+			cmd.Env = append(os.Environ(), brokenEnv+"="+b.name)
+			out, err := cmd.CombinedOutput()
+			results[i] <- result{out, err, ctx.Err() != nil}
+		}()
+	}
+	for i, b := range broken {
+		i, b := i, b
+		t.Run(b.name, func(t *testing.T) {
+			if b.subtest == "ZeroConfig" && runtime.GOMAXPROCS(0) == 1 {
+				t.Skip("with GOMAXPROCS 1, Workers 0 means 1 worker")
+			}
+			r := <-results[i]
+			if r.err == nil {
+				t.Fatalf("suite passed %s; want it to fail in %s. Output:\n%s", b.name, b.subtest, r.out)
+			}
+			if r.timedOut {
+				t.Fatalf("suite run on %s did not end within a minute. Output:\n%s", b.name, r.out)
+			}
+			want := "--- FAIL: TestBrokenHelper/" + b.subtest + " "
+			if !strings.Contains(string(r.out), want) {
+				t.Errorf("output of the suite run on %s does not contain %q. Output:\n%s", b.name, want, r.out)
+			}
+			// The suite reports a panicking executor; it does not crash.
+			if crash := regexp.MustCompile(`(?m)^panic: `); crash.Match(r.out) {
+				t.Errorf("the suite run on %s crashed; want failures reported. Output:\n%s", b.name, r.out)
+			}
+			t.Logf("suite failed %s as expected:\n%s", b.name, failures(r.out))
+		})
+	}
+}
+
+// failures returns the failure lines of test output, for the log.
+func failures(out []byte) string {
+	var keep []string
+	for _, line := range strings.Split(string(out), "\n") {
+		trimmed := strings.TrimSpace(line)
+		if strings.HasPrefix(trimmed, "--- FAIL") || strings.Contains(trimmed, ".go:") {
+			keep = append(keep, line)
+		}
+	}
+	return strings.Join(keep, "\n")
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package executortest
+
+const raceEnabled = false

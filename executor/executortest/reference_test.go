@@ -1,0 +1,240 @@
+package executortest_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/swapexec/swapexec/executor"
+)
+
+// bug is one deliberate mistake the reference executor can be built with,
+// so that each broken executor differs from a correct one in exactly one
+// place. bugNone is the reference itself.
+type bug int
+
+const (
+	bugNone                bug = iota
+	bugNoValidation            // negative Workers taken as GOMAXPROCS
+	bugZeroMeansOne            // Workers 0 means 1 worker, not GOMAXPROCS
+	bugExtraWorker             // starts Workers+1 workers
+	bugMissingWorker           // starts Workers-1 workers
+	bugIfNotFor                // waits for room with if, not for, and a full queue drops its oldest task
+	bugAcceptNil               // Submit(nil) accepted and handed to a worker
+	bugAcceptAfterClose        // Submit after Shutdown returns nil; task never runs
+	bugShutdownSkipsQueue      // workers quit on Shutdown, leaving the queue
+	bugSubmitIgnoresClose      // a blocked Submit waits for room even after Shutdown
+	bugIgnoreCtx               // Shutdown waits for the tasks whatever ctx says
+	bugDropQueueOnDeadline     // Shutdown abandons the queue when ctx ends
+	bugShutdownTwiceErrs       // a second Shutdown returns ErrClosed
+	bugShutdownRacy            // concurrent Shutdowns can close a channel twice
+	bugHandlerTwice            // the PanicHandler is called twice per panic
+	bugWorkerDiesOnPanic       // a worker exits after its task panicked
+	bugQueueOffByOne           // room for only QueueSize-1 queued tasks
+	bugNonblockingBlocks       // Config.Nonblocking ignored
+	bugRejectedNotCounted      // Stats.Rejected misses ErrClosed
+	bugLeak                    // starts a goroutine Shutdown never ends
+)
+
+// refPool is a small, obviously correct executor: one mutex guards all
+// state, one condition variable announces every change, and Workers
+// goroutines take tasks from a slice.
+type refPool struct {
+	cfg  executor.Config
+	bug  bug
+	done chan struct{} // closed by the last worker to exit
+
+	mu      sync.Mutex // guards every field below; nothing else is locked while it is held
+	cond    *sync.Cond // on mu; broadcast on every change of queue, running, live or closed
+	queue   []func()
+	running int
+	live    int // workers that have not exited
+	closed  bool
+
+	counters executor.Counters
+	leak     chan struct{} // bugLeak: never closed
+	shutOnce bool          // bugShutdownRacy: read and written without mu, on purpose
+}
+
+var _ executor.StatsReporter = (*refPool)(nil)
+
+func newRef(cfg executor.Config) (executor.Executor, error) { return newBuggy(cfg, bugNone) }
+
+func newBuggy(cfg executor.Config, b bug) (executor.Executor, error) {
+	if b == bugNoValidation && cfg.Workers < 0 {
+		cfg.Workers = 0
+	}
+	if b == bugZeroMeansOne && cfg.Workers == 0 {
+		cfg.Workers = 1
+	}
+	cfg, err := cfg.Normalize()
+	if err != nil {
+		return nil, fmt.Errorf("refpool: %w", err)
+	}
+	p := &refPool{cfg: cfg, bug: b, done: make(chan struct{})}
+	p.cond = sync.NewCond(&p.mu)
+	n := cfg.Workers
+	switch {
+	case b == bugExtraWorker:
+		n++
+	case b == bugMissingWorker && n > 1:
+		n--
+	}
+	p.live = n
+	for i := 0; i < n; i++ {
+		go p.work()
+	}
+	if b == bugLeak {
+		p.leak = make(chan struct{})
+		go func() { <-p.leak }()
+	}
+	return p, nil
+}
+
+func (p *refPool) work() {
+	p.mu.Lock()
+	for {
+		for len(p.queue) == 0 && !p.closed {
+			p.cond.Wait()
+		}
+		if len(p.queue) == 0 || (p.bug == bugShutdownSkipsQueue && p.closed) {
+			break // closed and drained
+		}
+		task := p.queue[0]
+		p.queue[0] = nil
+		p.queue = p.queue[1:]
+		p.running++
+		p.mu.Unlock()
+
+		onPanic := p.cfg.PanicHandler
+		if p.bug == bugHandlerTwice {
+			onPanic = func(v any) { p.cfg.PanicHandler(v); p.cfg.PanicHandler(v) }
+		}
+		panicked := executor.RunTask(task, onPanic)
+		p.counters.Completed(panicked)
+
+		p.mu.Lock()
+		p.running--
+		p.cond.Broadcast()
+		if panicked && p.bug == bugWorkerDiesOnPanic {
+			break
+		}
+	}
+	p.live--
+	if p.live == 0 {
+		close(p.done)
+	}
+	p.cond.Broadcast()
+	p.mu.Unlock()
+}
+
+// full reports whether there is no room for another task; p.mu is held.
+func (p *refPool) full() bool {
+	room := p.cfg.Workers + p.cfg.QueueSize
+	if p.bug == bugQueueOffByOne && p.cfg.QueueSize > 0 {
+		room--
+	}
+	return p.running+len(p.queue) >= room
+}
+
+func (p *refPool) Submit(task func()) error {
+	if task == nil && p.bug != bugAcceptNil {
+		return fmt.Errorf("refpool: %w", executor.ErrNilTask)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed && p.bug == bugAcceptAfterClose {
+		p.counters.Submitted()
+		return nil
+	}
+	for !p.closed || p.bug == bugSubmitIgnoresClose {
+		if !p.full() {
+			break
+		}
+		if p.cfg.Nonblocking && p.bug != bugNonblockingBlocks {
+			p.counters.Rejected()
+			return fmt.Errorf("refpool: %w", executor.ErrOverloaded)
+		}
+		p.cond.Wait()
+		if p.bug == bugIfNotFor {
+			// The classic mistake: the room seen by the Broadcast may be
+			// taken by another woken Submit before this one runs.
+			break
+		}
+	}
+	if p.closed {
+		if p.bug != bugRejectedNotCounted {
+			p.counters.Rejected()
+		}
+		return fmt.Errorf("refpool: %w", executor.ErrClosed)
+	}
+	if p.bug == bugIfNotFor && p.full() && len(p.queue) > 0 {
+		// A bounded ring overwrites its oldest entry.
+		p.queue = p.queue[1:]
+	}
+	p.queue = append(p.queue, task)
+	p.counters.Submitted()
+	p.cond.Broadcast()
+	return nil
+}
+
+func (p *refPool) Shutdown(ctx context.Context) (err error) {
+	// bugShutdownRacy: the classic mistake, a flag read with no lock before
+	// the drain and set after it, guarding a close: calls that overlap the
+	// drain all see it unset.
+	racyFirst := p.bug == bugShutdownRacy && !p.shutOnce
+	defer func() {
+		if racyFirst && err == nil {
+			p.shutOnce = true
+			close(p.leakOrMake())
+		}
+	}()
+	p.mu.Lock()
+	again := p.closed
+	if !p.closed {
+		p.closed = true
+		p.cond.Broadcast()
+	}
+	p.mu.Unlock()
+	if again && p.bug == bugShutdownTwiceErrs {
+		return fmt.Errorf("refpool: %w", executor.ErrClosed)
+	}
+	select {
+	case <-p.done:
+		return nil
+	default:
+	}
+	if p.bug == bugIgnoreCtx {
+		<-p.done
+		return nil
+	}
+	select {
+	case <-p.done:
+		return nil
+	case <-ctx.Done():
+		if p.bug == bugDropQueueOnDeadline {
+			p.mu.Lock()
+			p.queue = nil
+			p.cond.Broadcast()
+			p.mu.Unlock()
+		}
+		return ctx.Err()
+	}
+}
+
+// leakOrMake returns the channel bugShutdownRacy closes, made on first use.
+func (p *refPool) leakOrMake() chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.leak == nil {
+		p.leak = make(chan struct{})
+	}
+	return p.leak
+}
+
+func (p *refPool) Stats() executor.Stats {
+	p.mu.Lock()
+	s := executor.Stats{Workers: p.cfg.Workers, Running: p.running, Queued: len(p.queue)}
+	p.mu.Unlock()
+	return p.counters.Fill(s)
+}
