@@ -1,0 +1,68 @@
+package executorhttp_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+
+	"github.com/swapexec/swapexec/backends/chanpool"
+	"github.com/swapexec/swapexec/executor"
+	"github.com/swapexec/swapexec/executor/executorhttp"
+)
+
+// A server whose handlers run on a pool of four workers: at most four
+// requests are served at once, however many connections are open.
+func ExampleHandler() {
+	pool, err := chanpool.New(executor.Config{Workers: 4})
+	if err != nil {
+		panic(err)
+	}
+	hello := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "Hi from swapexec")
+	})
+	srv := httptest.NewServer(&executorhttp.Handler{Executor: pool, Handler: hello})
+
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		panic(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	fmt.Println(resp.StatusCode, string(body))
+
+	// Stop the server first, so that no request is submitted to a closed
+	// pool, then let the pool finish what it accepted.
+	srv.Close()
+	if err := pool.Shutdown(context.Background()); err != nil {
+		panic(err)
+	}
+	// Output: 200 Hi from swapexec
+}
+
+// With a Nonblocking executor that is full, requests are turned away at once
+// with 503 and a Retry-After header instead of waiting.
+func ExampleHandler_overloaded() {
+	pool, err := chanpool.New(executor.Config{Workers: 1, Nonblocking: true})
+	if err != nil {
+		panic(err)
+	}
+	release := make(chan struct{})
+	busy := make(chan struct{})
+	if err := pool.Submit(func() { close(busy); <-release }); err != nil {
+		panic(err)
+	}
+	<-busy // the only worker is taken and there is no queue
+
+	h := &executorhttp.Handler{Executor: pool, Handler: http.NotFoundHandler()}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	fmt.Println(rec.Code, rec.Header().Get("Retry-After"))
+
+	close(release)
+	if err := pool.Shutdown(context.Background()); err != nil {
+		panic(err)
+	}
+	// Output: 503 1
+}
