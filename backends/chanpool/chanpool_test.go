@@ -12,6 +12,7 @@ import (
 
 	"github.com/swapexec/swapexec/backends/chanpool"
 	"github.com/swapexec/swapexec/executor"
+	"github.com/swapexec/swapexec/executor/executortest"
 )
 
 func TestMain(m *testing.M) {
@@ -147,4 +148,10 @@ func TestBlockingQueueIsExact(t *testing.T) {
 	}
 	close(release)
 	waitFor(t, accepted, "blocked Submit to be accepted")
+}
+
+func TestConformance(t *testing.T) {
+	executortest.Run(t, func(cfg executor.Config) (executor.Executor, error) {
+		return chanpool.New(cfg)
+	})
 }
