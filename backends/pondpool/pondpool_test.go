@@ -1,0 +1,388 @@
+package pondpool
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/alitto/pond/v2"
+	"go.uber.org/goleak"
+
+	"github.com/swapexec/swapexec/executor"
+)
+
+// pond starts no package-level goroutine (its default pool, used by Stop,
+// starts workers on demand and ends them), so nothing is ignored.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// timeout bounds every wait in these tests.
+const timeout = 10 * time.Second
+
+func newPool(t *testing.T, cfg executor.Config) *Pool {
+	t.Helper()
+	p, err := New(cfg)
+	if err != nil {
+		t.Fatalf("New(%+v): %v", cfg, err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		if err := p.Shutdown(ctx); err != nil {
+			t.Errorf("Shutdown in cleanup: %v", err)
+		}
+	})
+	return p
+}
+
+// waitFor spins (yielding) until cond holds, failing after timeout. It is
+// for states pond reaches without signalling anyone.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		runtime.Gosched()
+	}
+}
+
+func recv[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(timeout):
+		t.Fatalf("timed out waiting for %s", what)
+		var zero T
+		return zero
+	}
+}
+
+// stillBlocked reports whether nothing arrives on ch for a short while: a
+// Submit that must wait cannot signal that it is waiting.
+func stillBlocked[T any](ch <-chan T) bool {
+	select {
+	case <-ch:
+		return false
+	case <-time.After(20 * time.Millisecond):
+		return true
+	}
+}
+
+func TestNew(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  executor.Config
+		ok   bool
+	}{
+		{"zero", executor.Config{}, true},
+		{"queue", executor.Config{Workers: 2, QueueSize: 100}, true},
+		{"negative workers", executor.Config{Workers: -1}, false},
+		{"negative queue", executor.Config{QueueSize: -1}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := New(tc.cfg)
+			if tc.ok {
+				if err != nil {
+					t.Fatalf("New(%+v): got %v, want nil", tc.cfg, err)
+				}
+				if err := p.Shutdown(context.Background()); err != nil {
+					t.Fatalf("Shutdown: %v", err)
+				}
+				return
+			}
+			if !errors.Is(err, executor.ErrInvalidConfig) {
+				t.Fatalf("New(%+v): got %v, want an error matching ErrInvalidConfig", tc.cfg, err)
+			}
+		})
+	}
+}
+
+func TestSubmitNil(t *testing.T) {
+	p := newPool(t, executor.Config{Workers: 1})
+	if err := p.Submit(nil); !errors.Is(err, executor.ErrNilTask) {
+		t.Fatalf("Submit(nil): got %v, want ErrNilTask", err)
+	}
+	if s := p.Stats(); s.Rejected != 0 || s.Submitted != 0 {
+		t.Fatalf("Stats after Submit(nil): got %+v, want nothing counted", s)
+	}
+}
+
+// TestMapErr pins the translation of pond's errors, including the
+// context.Canceled that a caller blocked in Go gets when the pool's context
+// ends.
+func TestMapErr(t *testing.T) {
+	for _, tc := range []struct {
+		in   error
+		want error
+	}{
+		{pond.ErrQueueFull, executor.ErrOverloaded},
+		{pond.ErrPoolStopped, executor.ErrClosed},
+		{context.Canceled, executor.ErrClosed},
+		{fmt.Errorf("wrapped: %w", context.Canceled), executor.ErrClosed},
+	} {
+		if got := mapErr(tc.in); !errors.Is(got, tc.want) {
+			t.Errorf("mapErr(%v): got %v, want an error matching %v", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestBlockedSubmitterAtShutdown: a caller blocked in pond's Go when
+// Shutdown begins returns ErrClosed at once (pond would give it
+// context.Canceled, or keep it waiting until a worker frees up), and the
+// accepted tasks, running and queued, all run.
+func TestBlockedSubmitterAtShutdown(t *testing.T) {
+	p := newPool(t, executor.Config{Workers: 1, QueueSize: 1})
+	gate := make(chan struct{})
+	var ran atomic.Int32
+	for i := 0; i < 2; i++ {
+		if err := p.Submit(func() { <-gate; ran.Add(1) }); err != nil {
+			t.Fatalf("Submit %d: %v", i, err)
+		}
+	}
+	blocked := make(chan error, 1)
+	var lateRan atomic.Bool
+	go func() { blocked <- p.Submit(func() { lateRan.Store(true) }) }()
+	if !stillBlocked(blocked) {
+		t.Fatal("Submit to a full blocking pool returned, want it to wait")
+	}
+	done := make(chan error, 1)
+	go func() { done <- p.Shutdown(context.Background()) }()
+	// The gate is still shut: the blocked caller must not need a worker to
+	// free up before it hears that the pool is closed.
+	if err := recv(t, blocked, "the blocked Submit to return"); !errors.Is(err, executor.ErrClosed) {
+		t.Fatalf("blocked Submit across Shutdown: got %v, want ErrClosed", err)
+	}
+	close(gate)
+	if err := recv(t, done, "Shutdown"); err != nil {
+		t.Fatalf("Shutdown: got %v, want nil", err)
+	}
+	if n := ran.Load(); n != 2 {
+		t.Fatalf("accepted tasks run when Shutdown returned: got %d, want 2", n)
+	}
+	if lateRan.Load() {
+		t.Fatal("the rejected task ran")
+	}
+	if err := p.Submit(func() {}); !errors.Is(err, executor.ErrClosed) {
+		t.Fatalf("Submit after Shutdown: got %v, want ErrClosed", err)
+	}
+	if s := p.Stats(); s.Submitted != 2 || s.Completed != 2 || s.Rejected != 2 {
+		t.Fatalf("Stats: got %+v, want Submitted 2, Completed 2, Rejected 2", s)
+	}
+}
+
+// TestShutdownDeadline pins the StopAndWait difference: pond's stop takes no
+// context. Shutdown returns ctx.Err() when ctx ends first; a later Shutdown
+// waits for the same stop and returns nil once every task has run.
+func TestShutdownDeadline(t *testing.T) {
+	p := newPool(t, executor.Config{Workers: 1, QueueSize: 1})
+	gate := make(chan struct{})
+	var finished atomic.Int32
+	for i := 0; i < 2; i++ {
+		if err := p.Submit(func() { <-gate; finished.Add(1) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+	defer cancel()
+	if err := p.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Shutdown with tasks blocked: got %v, want context.DeadlineExceeded", err)
+	}
+	done := make(chan error, 2)
+	for i := 0; i < 2; i++ {
+		go func() { done <- p.Shutdown(context.Background()) }()
+	}
+	close(gate)
+	for i := 0; i < 2; i++ {
+		if err := recv(t, done, "a later Shutdown"); err != nil {
+			t.Fatalf("later Shutdown: got %v, want nil", err)
+		}
+	}
+	if n := finished.Load(); n != 2 {
+		t.Fatalf("tasks finished when Shutdown returned nil: got %d, want 2", n)
+	}
+}
+
+// TestQueueSize pins the queue mapping: QueueSize 0 is no queue (pond's
+// default would be unbounded), and QueueSize n is n tasks waiting. A fresh
+// Nonblocking pool, whose workers pond has not started yet, accepts
+// Workers+QueueSize tasks at once.
+func TestQueueSize(t *testing.T) {
+	for _, queue := range []int{0, 3} {
+		t.Run(fmt.Sprintf("queue=%d", queue), func(t *testing.T) {
+			const workers = 2
+			p := newPool(t, executor.Config{Workers: workers, QueueSize: queue, Nonblocking: true})
+			gate := make(chan struct{})
+			defer close(gate)
+			var started atomic.Int32
+			for i := 0; i < workers+queue; i++ {
+				if err := p.Submit(func() { started.Add(1); <-gate }); err != nil {
+					t.Fatalf("Submit %d of %d on a fresh pool: got %v, want nil", i+1, workers+queue, err)
+				}
+			}
+			if err := p.Submit(func() {}); !errors.Is(err, executor.ErrOverloaded) {
+				t.Fatalf("Submit with Workers running and QueueSize queued: got %v, want ErrOverloaded", err)
+			}
+			waitFor(t, "Workers tasks to start", func() bool { return started.Load() == workers })
+			if s := p.Stats(); s.Running != workers || s.Queued != queue || s.Rejected != 1 || s.Submitted != uint64(workers+queue) {
+				t.Fatalf("Stats when full: got %+v, want Running %d, Queued %d, Submitted %d, Rejected 1", s, workers, queue, workers+queue)
+			}
+		})
+	}
+}
+
+// TestBlockingNoQueue: QueueSize 0 in a blocking pool makes Submit wait
+// while Workers tasks run, and accept once one finishes.
+func TestBlockingNoQueue(t *testing.T) {
+	p := newPool(t, executor.Config{Workers: 1})
+	gate := make(chan struct{})
+	if err := p.Submit(func() { <-gate }); err != nil {
+		t.Fatal(err)
+	}
+	var ran atomic.Bool
+	blocked := make(chan error, 1)
+	go func() { blocked <- p.Submit(func() { ran.Store(true) }) }()
+	if !stillBlocked(blocked) {
+		t.Fatal("Submit with the only worker busy and no queue returned, want it to wait")
+	}
+	close(gate)
+	if err := recv(t, blocked, "the waiting Submit"); err != nil {
+		t.Fatalf("waiting Submit: got %v, want nil", err)
+	}
+	if err := p.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !ran.Load() {
+		t.Fatal("the accepted task did not run before Shutdown returned nil")
+	}
+}
+
+// TestNestedSubmitNonblocking: a task that submits to its own full pool
+// would wait forever in a blocking pool; a Nonblocking one returns
+// ErrOverloaded instead.
+func TestNestedSubmitNonblocking(t *testing.T) {
+	p := newPool(t, executor.Config{Workers: 1, Nonblocking: true})
+	inner := make(chan error, 1)
+	if err := p.Submit(func() { inner <- p.Submit(func() {}) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := recv(t, inner, "the nested Submit"); !errors.Is(err, executor.ErrOverloaded) {
+		t.Fatalf("nested Submit to a full Nonblocking pool: got %v, want ErrOverloaded", err)
+	}
+}
+
+// TestPanics pins the panic difference: pond's Go recovers a panic and only
+// counts it; here PanicHandler sees each one exactly once, and the pool
+// keeps its capacity.
+func TestPanics(t *testing.T) {
+	var mu sync.Mutex
+	var got []any
+	p := newPool(t, executor.Config{Workers: 2, QueueSize: 4, PanicHandler: func(v any) {
+		mu.Lock()
+		got = append(got, v)
+		mu.Unlock()
+	}})
+	const n = 50
+	var ok atomic.Int32
+	for i := 0; i < n; i++ {
+		i := i
+		if err := p.Submit(func() { panic(i) }); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Submit(func() { ok.Add(1) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[any]int{}
+	for _, v := range got {
+		seen[v]++
+	}
+	for i := 0; i < n; i++ {
+		if seen[i] != 1 {
+			t.Fatalf("PanicHandler calls for panic(%d): got %d, want 1", i, seen[i])
+		}
+	}
+	if len(got) != n || ok.Load() != n {
+		t.Fatalf("got %d panics handled and %d tasks run, want %d and %d", len(got), ok.Load(), n, n)
+	}
+	if s := p.Stats(); s.Panicked != n || s.Completed != 2*n || s.Submitted != 2*n {
+		t.Fatalf("Stats: got %+v, want Panicked %d, Completed == Submitted == %d", s, n, 2*n)
+	}
+}
+
+// TestShutdownRacingSubmits: every task accepted while Shutdown begins has
+// finished when it returns nil, and the counters add up.
+func TestShutdownRacingSubmits(t *testing.T) {
+	for _, cfg := range []executor.Config{
+		{Workers: 2},
+		{Workers: 2, QueueSize: 8},
+		{Workers: 2, Nonblocking: true},
+		{Workers: 3, QueueSize: 4, Nonblocking: true},
+	} {
+		p := newPool(t, cfg)
+		var accepted, finished atomic.Int64
+		task := func() {
+			runtime.Gosched()
+			finished.Add(1)
+		}
+		var wg sync.WaitGroup
+		for g := 0; g < 4; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					err := p.Submit(task)
+					switch {
+					case err == nil:
+						accepted.Add(1)
+					case errors.Is(err, executor.ErrClosed):
+						return
+					case errors.Is(err, executor.ErrOverloaded):
+						runtime.Gosched() // let the workers run on a small machine
+					default:
+						t.Errorf("Submit: %v", err)
+						return
+					}
+				}
+			}()
+		}
+		waitFor(t, "some tasks to finish", func() bool { return finished.Load() > 100 })
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		err := p.Shutdown(ctx)
+		f := finished.Load()
+		cancel()
+		wg.Wait()
+		if err != nil {
+			t.Fatalf("%+v: Shutdown: %v", cfg, err)
+		}
+		if a := accepted.Load(); f != a {
+			t.Fatalf("%+v: tasks finished when Shutdown returned nil: got %d, want all %d accepted", cfg, f, a)
+		}
+		s := p.Stats()
+		if s.Submitted != uint64(f) || s.Completed != uint64(f) || s.Running != 0 || s.Queued != 0 {
+			t.Fatalf("%+v: Stats after Shutdown: got %+v, want Submitted == Completed == %d, Running == Queued == 0", cfg, s, f)
+		}
+	}
+}
+
+func TestErrorsWrapped(t *testing.T) {
+	p := newPool(t, executor.Config{Workers: 1})
+	if err := p.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	err := p.Submit(func() {})
+	if !errors.Is(err, executor.ErrClosed) || err.Error() != "pondpool: executor: closed" {
+		t.Fatalf("Submit after Shutdown: got %q, want pondpool-prefixed ErrClosed", err)
+	}
+}
