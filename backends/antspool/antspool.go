@@ -66,6 +66,7 @@ type Pool struct {
 	onPanic     func(any)
 	workers     int
 	limit       uint64 // Workers+QueueSize: the most pending tasks
+	allActive   uint64 // Workers active units: every ants worker may be inside work
 	nonblocking bool
 
 	// state is described above its constants. Every change that can end
@@ -116,6 +117,7 @@ func New(cfg executor.Config) (*Pool, error) {
 		onPanic:     cfg.PanicHandler,
 		workers:     cfg.Workers,
 		limit:       uint64(cfg.Workers + cfg.QueueSize),
+		allActive:   uint64(cfg.Workers) * activeOne,
 		nonblocking: cfg.Nonblocking,
 		queue:       make(chan func(), cfg.Workers+cfg.QueueSize),
 		drained:     make(chan struct{}),
@@ -209,19 +211,21 @@ func (p *Pool) hand(task func()) error {
 	p.state.Add(^(activeOne - 1)) // give back the active unit
 	p.queue <- task
 	p.queued.Add(1)
-	if p.state.Load()&activeMask == 0 {
+	if p.state.Load()&activeMask < p.allActive {
 		p.kick()
 	}
 	return nil
 }
 
-// kick makes sure some worker will take the queued tasks. It is called after
-// a task was queued when no worker was active. Each active unit belongs to a
-// worker that will look at the queue before it leaves work, or to a
-// submitter or kicker that will either start such a worker or come back here
-// itself; the last one to give up its unit sees no active unit and keeps
-// trying. Since no worker is running a task, an ants worker is idle, or about
-// to be (it has finished a task and is returning to ants' list), so the loop
+// kick makes sure the queued tasks do not wait while an ants worker could
+// take them. A queued task may wait only while all Workers are active, each
+// in work, from which it looks at the queue before it leaves. kick is called
+// after a task was queued when fewer than Workers active units were seen.
+// Each active unit belongs to a worker in work, or to a submitter or kicker
+// that will either start such a worker or come back here itself, so the last
+// one to give up its unit sees the true count. With fewer than Workers in
+// work and ants still refusing, some ants worker has finished a task and is
+// on its way back to ants' idle list (or was just handed one), so the loop
 // ends after a few turns.
 func (p *Pool) kick() {
 	for p.queued.Load() > 0 {
@@ -231,7 +235,7 @@ func (p *Pool) kick() {
 			return
 		}
 		s := p.state.Add(^(activeOne - 1))
-		if s&activeMask != 0 || !errors.Is(err, ants.ErrPoolOverload) {
+		if s&activeMask >= p.allActive || !errors.Is(err, ants.ErrPoolOverload) {
 			return
 		}
 		runtime.Gosched()
@@ -267,9 +271,9 @@ func (p *Pool) work(task func()) {
 		task = nil
 		p.finish(d)
 		// A submitter that queued a task after the pop above may have seen
-		// this worker still active and left the task to it: look again after
-		// leaving. Either this load sees the task, or the submitter sees this
-		// worker gone and kicks.
+		// all Workers active, this one included, and left the task to them:
+		// look again after leaving. Either this load sees the task, or the
+		// submitter sees this worker gone and kicks.
 		if p.queued.Load() <= 0 {
 			left = true
 			return

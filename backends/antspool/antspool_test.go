@@ -274,6 +274,39 @@ func TestNoStrandedTask(t *testing.T) {
 	}
 }
 
+// TestNoIdleWorkerWhileQueued: a task queued because every ants worker was
+// busy, while one of them was only on its way back to ants' idle list, must
+// not wait for the others' long tasks: the returning worker takes it. (A
+// queued task may wait only while all Workers run tasks.)
+func TestNoIdleWorkerWhileQueued(t *testing.T) {
+	const workers, queue = 3, 2
+	for round := 0; round < 50; round++ {
+		p, err := New(executor.Config{Workers: workers, QueueSize: queue, Nonblocking: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Warm up: leave ants workers idle or returning to idle.
+		for i := 0; i < 2; i++ {
+			if err := p.Submit(func() {}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		waitFor(t, "the warm-up tasks to finish", func() bool { s := p.Stats(); return s.Completed == 2 && s.Submitted == 2 })
+		gate := make(chan struct{})
+		var started atomic.Int32
+		for i := 0; i < workers+queue; i++ {
+			if err := p.Submit(func() { started.Add(1); <-gate }); err != nil {
+				t.Fatalf("round %d: Submit %d: %v", round, i, err)
+			}
+		}
+		waitFor(t, "Workers tasks to start while more are queued", func() bool { return started.Load() == workers })
+		close(gate)
+		if err := p.Shutdown(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // TestFreshNonblocking: a fresh Nonblocking pool, whose ants workers do not
 // exist yet, accepts Workers+QueueSize tasks at once and then overloads.
 func TestFreshNonblocking(t *testing.T) {
