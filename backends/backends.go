@@ -10,7 +10,9 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/swapexec/swapexec/backends/antspool"
 	"github.com/swapexec/swapexec/backends/chanpool"
+	"github.com/swapexec/swapexec/backends/pondpool"
 	"github.com/swapexec/swapexec/executor"
 )
 
@@ -27,6 +29,8 @@ type backend struct {
 // line here.
 var registry = [...]backend{
 	{"chanpool", adapt(chanpool.New)},
+	{"ants", adapt(antspool.New)},
+	{"pond", adapt(pondpool.New)},
 }
 
 // adapt turns a backend's typed constructor into the registry's. It returns a
