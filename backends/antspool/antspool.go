@@ -97,7 +97,6 @@ type Pool struct {
 	drainOnce   sync.Once
 	released    chan struct{} // closed once the ants pool and all its goroutines are gone
 	releaseOnce sync.Once
-	kicks       sync.WaitGroup // kick goroutines started after a task called runtime.Goexit
 }
 
 // New builds a Pool. It returns an error wrapping executor.ErrInvalidConfig
@@ -291,17 +290,22 @@ func (p *Pool) exited(task func()) {
 		p.counters.Completed(false)
 		d++
 	}
-	if p.queued.Load() > 0 {
-		// This goroutine cannot take the queue: it is ending. Another one
-		// must, and it cannot be kicked from here, because ants counts this
-		// goroutine as busy until after this deferred call returns.
-		p.kicks.Add(1) // pending > 0 (a task is queued), so Shutdown is not yet waiting on kicks
-		go func() {
-			defer p.kicks.Done()
-			p.kick()
-		}()
-	}
+	// Hold one pending unit for a possible kicker, so that Shutdown waits for
+	// it, and leave first: a kicker that saw this dying worker still active
+	// could take it for one that will drain the queue.
+	p.state.Add(1)
 	p.finish(d)
+	if p.queued.Load() <= 0 {
+		p.finish(1)
+		return
+	}
+	// This goroutine cannot take the queue: it is ending. Another must, and
+	// it cannot be kicked from here, because ants counts this goroutine as
+	// busy until after this deferred call returns.
+	go func() {
+		p.kick()
+		p.finish(1)
+	}()
 }
 
 // pop takes a task from the queue without waiting, or returns nil.
@@ -372,7 +376,6 @@ func (p *Pool) Shutdown(ctx context.Context) error {
 // once, here, and every Shutdown waits on released.
 func (p *Pool) release() {
 	defer close(p.released)
-	p.kicks.Wait()
 	// The error can only say the pool was already released; nothing else
 	// releases it.
 	_ = p.ants.ReleaseContext(context.Background())

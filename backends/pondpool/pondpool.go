@@ -34,6 +34,17 @@ type Pool struct {
 
 	panicked atomic.Uint64 // pond never sees a panic (RunTask recovers it), so it is counted here
 
+	// tasks carries accepted tasks from Submit to pond's workers. pond is
+	// handed one func, run, for every task: storing a closure per task would
+	// cost an allocation per Submit. Submit sends the task only after pond
+	// accepted run, and each run receives exactly one task, so every
+	// accepted task runs exactly once. Tasks in the channel are always fewer
+	// than pond's accepted-but-not-started runs, at most Workers+QueueSize,
+	// its capacity, so the send never blocks; a run may wait a moment for
+	// the send from the Submit that pond just accepted.
+	tasks chan func()
+	run   func() // p.runOne, made once
+
 	stopOnce sync.Once
 	stopped  <-chan struct{} // pond's Stop().Done(); set once, by stopOnce
 }
@@ -52,6 +63,8 @@ func New(cfg executor.Config) (*Pool, error) {
 		onPanic: cfg.PanicHandler,
 		workers: cfg.Workers,
 	}
+	p.tasks = make(chan func(), cfg.Workers+cfg.QueueSize)
+	p.run = p.runOne
 	p.pond = pond.NewPool(cfg.Workers,
 		pond.WithContext(ctx),
 		pond.WithQueueSize(cfg.QueueSize), // 0: no queue; pond's default would be unbounded
@@ -72,15 +85,19 @@ func (p *Pool) Submit(task func()) error {
 	if task == nil {
 		return errNilTask
 	}
-	err := p.pond.Go(func() {
-		if executor.RunTask(task, p.onPanic) {
-			p.panicked.Add(1)
-		}
-	})
-	if err != nil {
+	if err := p.pond.Go(p.run); err != nil {
 		return mapErr(err)
 	}
+	p.tasks <- task
 	return nil
+}
+
+// runOne is what pond runs for each accepted task: it takes one task and
+// runs it inside executor.RunTask, which hands a panic to PanicHandler.
+func (p *Pool) runOne() {
+	if executor.RunTask(<-p.tasks, p.onPanic) {
+		p.panicked.Add(1)
+	}
 }
 
 // mapErr turns an error from pond's Go into the contract's.
