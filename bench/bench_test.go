@@ -109,7 +109,7 @@ func BenchmarkAntsShape(b *testing.B) {
 			continue
 		}
 		im := im
-		b.Run(fmt.Sprintf("scale=1:%d/impl=%s", scale, im.name), func(b *testing.B) {
+		b.Run(fmt.Sprintf("shape=%s/scale=1:%d/impl=%s", s.Name, scale, im.name), func(b *testing.B) {
 			benchShape(b, im, s)
 		})
 	}

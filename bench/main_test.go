@@ -25,7 +25,9 @@ func TestMain(m *testing.M) {
 		}
 		fmt.Printf("swapexec-scale: 1:%d\n", scale)
 	}
-	goleak.VerifyTestMain(m)
+	// Goroutines that exist before any test are the backends' package-level
+	// ones (ants starts a default pool when imported): not leaks of ours.
+	goleak.VerifyTestMain(m, goleak.IgnoreCurrent())
 }
 
 // TestImplsRunEveryTask checks what the benchmarks rely on from every
