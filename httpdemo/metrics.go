@@ -1,0 +1,200 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.uber.org/fx"
+
+	"github.com/swapexec/swapexec/executor"
+)
+
+// statusClientGone is the status recorded (never sent) for a request whose
+// client left before it got a reply, as nginx's 499.
+const statusClientGone = 499
+
+// metrics holds the demo's private Prometheus registry (never the global
+// default) and the request instruments every route reports to.
+type metrics struct {
+	registry *prometheus.Registry
+	requests *prometheus.CounterVec   // by route and code
+	duration *prometheus.HistogramVec // by route
+	inFlight prometheus.Gauge
+}
+
+type metricsParams struct {
+	fx.In
+	Config   config
+	Executor executor.Executor `optional:"true"` // absent with -backend none
+}
+
+// newMetrics builds the registry: Go and process collectors, the request
+// instruments, and the executor's Stats when it reports them.
+func newMetrics(p metricsParams) (*metrics, error) {
+	m := &metrics{
+		registry: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "swapexec_http_requests_total",
+			Help: "HTTP requests served, by route and status code (499: the client left before a reply).",
+		}, []string{"route", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "swapexec_http_request_duration_seconds",
+			Help:    "Time from the request's arrival to its handler's return, queueing on the executor included, by route.",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 4, 10), // 100µs to ~26s
+		}, []string{"route"}),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "swapexec_http_requests_in_flight",
+			Help: "HTTP requests being served now, queued on the executor included.",
+		}),
+	}
+	cs := []prometheus.Collector{
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		m.requests, m.duration, m.inFlight,
+	}
+	if r, ok := p.Executor.(executor.StatsReporter); ok {
+		cs = append(cs, newStatsCollector(p.Config.Backend, r))
+	}
+	for _, c := range cs {
+		if err := m.registry.Register(c); err != nil {
+			return nil, fmt.Errorf("httpdemo: metrics: %w", err)
+		}
+	}
+	return m, nil
+}
+
+// handler serves the registry in the Prometheus text format.
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry})
+}
+
+// routeOf maps a path to its route label; every unknown path is "other", so
+// the label cannot grow without bound.
+func routeOf(path string) string {
+	switch path {
+	case "/", "/sleep", "/healthz", "/readyz", "/metrics":
+		return path
+	}
+	return "other"
+}
+
+// instrument counts each request by route and status code and observes its
+// latency. A request that wrote nothing and whose client has gone is
+// counted as 499.
+func (m *metrics) instrument(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		route := routeOf(r.URL.Path)
+		m.inFlight.Inc()
+		rec := &statusRecorder{ResponseWriter: w}
+		// Deferred, so a request whose handler panics is counted too.
+		defer func() {
+			m.inFlight.Dec()
+			code := rec.code
+			if code == 0 {
+				code = http.StatusOK // what net/http sends for a handler that wrote nothing
+				if r.Context().Err() != nil {
+					code = statusClientGone
+				}
+			}
+			m.requests.WithLabelValues(route, codeText(code)).Inc()
+			m.duration.WithLabelValues(route).Observe(time.Since(start).Seconds())
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}
+
+// codeText is strconv.Itoa without an allocation for the codes the demo
+// sends.
+func codeText(code int) string {
+	switch code {
+	case 200:
+		return "200"
+	case 404:
+		return "404"
+	case 405:
+		return "405"
+	case 499:
+		return "499"
+	case 503:
+		return "503"
+	}
+	return strconv.Itoa(code)
+}
+
+// statusRecorder remembers the first status code written through it.
+type statusRecorder struct {
+	http.ResponseWriter
+	code int // 0 until the header is written
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.code == 0 && code >= 200 { // 1xx headers are not the final status
+		s.code = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.code == 0 {
+		s.code = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach net/http's writer (Flush,
+// deadlines, Hijack).
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// statsCollector exports an executor's Stats, read once per scrape so the
+// values of one scrape come from one snapshot.
+type statsCollector struct {
+	stats    executor.StatsReporter
+	workers  *prometheus.Desc
+	running  *prometheus.Desc
+	queued   *prometheus.Desc
+	counters [4]*prometheus.Desc // submitted, completed, rejected, panicked
+}
+
+func newStatsCollector(backend string, r executor.StatsReporter) *statsCollector {
+	labels := prometheus.Labels{"backend": backend}
+	desc := func(name, help string) *prometheus.Desc {
+		return prometheus.NewDesc("swapexec_executor_"+name, help, nil, labels)
+	}
+	return &statsCollector{
+		stats:   r,
+		workers: desc("workers", "Configured bound on tasks running at once."),
+		running: desc("running", "Tasks running now."),
+		queued:  desc("queued", "Tasks accepted and not yet started."),
+		counters: [4]*prometheus.Desc{
+			desc("submitted_total", "Tasks accepted (Submit returned nil)."),
+			desc("completed_total", "Accepted tasks that have finished, including those that panicked."),
+			desc("rejected_total", "Submit calls that returned an error (overloaded or closed)."),
+			desc("panicked_total", "Tasks that panicked."),
+		},
+	}
+}
+
+func (c *statsCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.workers
+	ch <- c.running
+	ch <- c.queued
+	for _, d := range c.counters {
+		ch <- d
+	}
+}
+
+func (c *statsCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.stats.Stats()
+	ch <- prometheus.MustNewConstMetric(c.workers, prometheus.GaugeValue, float64(s.Workers))
+	ch <- prometheus.MustNewConstMetric(c.running, prometheus.GaugeValue, float64(s.Running))
+	ch <- prometheus.MustNewConstMetric(c.queued, prometheus.GaugeValue, float64(s.Queued))
+	for i, v := range [4]uint64{s.Submitted, s.Completed, s.Rejected, s.Panicked} {
+		ch <- prometheus.MustNewConstMetric(c.counters[i], prometheus.CounterValue, float64(v))
+	}
+}

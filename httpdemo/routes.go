@@ -1,0 +1,141 @@
+package main
+
+import (
+	_ "embed" // the pages
+	"io"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/swapexec/swapexec/executor"
+	"github.com/swapexec/swapexec/executor/executorhttp"
+)
+
+// The book's pages, embedded at build time.
+var (
+	//go:embed pages/hello.html
+	helloHTML []byte
+	//go:embed pages/404.html
+	notFoundHTML []byte
+)
+
+// page is an HTML page, ready to send.
+type page struct {
+	body   []byte
+	length string // len(body), for Content-Length
+}
+
+func newPage(body []byte) page { return page{body: body, length: strconv.Itoa(len(body))} }
+
+// site serves the book's pages: GET or HEAD /, /sleep and 404s.
+type site struct {
+	hello, notFound page
+	sleep           time.Duration
+}
+
+func newSite(sleep time.Duration) *site {
+	return &site{hello: newPage(helloHTML), notFound: newPage(notFoundHTML), sleep: sleep}
+}
+
+func (s *site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/":
+		if allowGetHead(w, r) {
+			s.hello.write(w, http.StatusOK)
+		}
+	case "/sleep":
+		if !allowGetHead(w, r) {
+			return
+		}
+		t := time.NewTimer(s.sleep)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			s.hello.write(w, http.StatusOK)
+		case <-r.Context().Done():
+			// The client left: free the worker rather than sleep for nobody.
+		}
+	default:
+		s.notFound.write(w, http.StatusNotFound)
+	}
+}
+
+func (p page) write(w http.ResponseWriter, code int) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Length", p.length)
+	w.WriteHeader(code)
+	w.Write(p.body) // net/http discards the body of a reply to HEAD
+}
+
+// allowGetHead reports whether r's method is GET or HEAD, and replies 405
+// with Allow when it is not.
+func allowGetHead(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return true
+	}
+	w.Header().Set("Allow", "GET, HEAD")
+	http.Error(w, "405 method not allowed", http.StatusMethodNotAllowed)
+	return false
+}
+
+// routes is everything the demo serves. Pages run on the executor (ex, nil
+// with -backend none); /healthz, /readyz and /metrics run on net/http's
+// goroutine, so probes and scrapes answer even when every worker is busy
+// and never take a worker from a page.
+type routes struct {
+	pages   http.Handler
+	ready   *atomic.Bool // false before start and once shutdown begins
+	metrics http.Handler
+}
+
+// newRoutes wires the pages onto ex (nil: none) and, when maxRequests > 0,
+// calls stop after that many page requests have been served.
+func newRoutes(cfg config, ex executor.Executor, ready *atomic.Bool, m *metrics, stop func()) http.Handler {
+	var pages http.Handler = newSite(cfg.Sleep)
+	if ex != nil {
+		pages = &executorhttp.Handler{Executor: ex, Handler: pages}
+	}
+	if cfg.MaxRequests > 0 {
+		pages = stopAfter(int64(cfg.MaxRequests), pages, stop)
+	}
+	return m.instrument(&routes{pages: pages, ready: ready, metrics: m.handler()})
+}
+
+func (rt *routes) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/healthz":
+		if allowGetHead(w, r) {
+			io.WriteString(w, "ok\n")
+		}
+	case "/readyz":
+		if !allowGetHead(w, r) {
+			return
+		}
+		if !rt.ready.Load() {
+			http.Error(w, "shutting down", http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "ready\n")
+	case "/metrics":
+		if allowGetHead(w, r) {
+			rt.metrics.ServeHTTP(w, r)
+		}
+	default:
+		rt.pages.ServeHTTP(w, r)
+	}
+}
+
+// stopAfter calls stop once n requests through next have returned, as the
+// book's take(2) stops after two connections. Requests that arrive before
+// the server closes its listener are still served.
+func stopAfter(n int64, next http.Handler, stop func()) http.Handler {
+	var served atomic.Int64
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r)
+		if served.Add(1) == n {
+			stop()
+		}
+	})
+}
