@@ -2,6 +2,7 @@ package executor_test
 
 import (
 	"errors"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -63,8 +64,9 @@ func TestRunTask(t *testing.T) {
 			return ok && errors.As(err, &pe)
 		}},
 		{"runtime error", func() {
-			var m map[string]int
-			m["x"] = 1
+			var s []int
+			i := len(os.Args) + 1
+			_ = s[i]
 		}, true, func(v any) bool { _, ok := v.(runtime.Error); return ok }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
