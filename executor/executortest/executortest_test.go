@@ -31,7 +31,7 @@ const brokenEnv = "EXECUTORTEST_BROKEN"
 
 // brokenTimeout is the suite's deadline for broken executors, several of
 // which hang until it passes.
-const brokenTimeout = 500 * time.Millisecond
+const brokenTimeout = 250 * time.Millisecond
 
 // broken lists executors with one deliberate mistake each, and the subtest
 // of Run that must catch it.

@@ -389,9 +389,9 @@ func testSubmitAfterShutdown(t *testing.T, s *suite) {
 		}
 		var late atomic.Int64
 		for i := 0; i < 8; i++ {
-			err := s.submitNow(t, ex, func() { late.Add(1) }, "Submit %d after Shutdown", i)
+			err := s.submitNow(t, ex, func() { late.Add(1) }, "Submit %d after Shutdown", i+1)
 			if !errors.Is(err, executor.ErrClosed) {
-				t.Errorf("Submit %d after Shutdown returned: got %v, want an error matching executor.ErrClosed", i, err)
+				t.Errorf("Submit %d after Shutdown returned: got %v, want an error matching executor.ErrClosed", i+1, err)
 				break
 			}
 		}
@@ -861,7 +861,7 @@ func testPanics(t *testing.T, s *suite) {
 		if _, ok := v.(nilPanic); ok {
 			task = func() { panicWith(nil) }
 		}
-		if err := s.submitNow(t, ex, task, "panicking task %d", i); err != nil {
+		if err := s.submitNow(t, ex, task, "panicking task %d, Workers = %d (did a panic kill a worker?)", i, cfg.Workers); err != nil {
 			t.Errorf("Submit of panicking task %d: got %v, want nil", i, err)
 		}
 	}
