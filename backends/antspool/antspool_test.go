@@ -3,6 +3,7 @@ package antspool
 import (
 	"context"
 	"errors"
+	"math"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -84,6 +85,7 @@ func TestNew(t *testing.T) {
 		{"negative workers", executor.Config{Workers: -1}, false},
 		{"negative queue", executor.Config{QueueSize: -1}, false},
 		{"too many", executor.Config{Workers: 1 << 29, QueueSize: 1<<29 + 1}, false},
+		{"overflow", executor.Config{Workers: 1, QueueSize: math.MaxInt}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, err := New(tc.cfg)

@@ -16,7 +16,9 @@
 //   - PanicHandler receives every task panic: pond's Go would recover a
 //     panic and only count it, so each task runs inside executor.RunTask,
 //     and pond's own recovery is switched off (pond.WithoutPanicRecovery),
-//     as nothing reaches it.
+//     as nothing reaches it. To wrap tasks without allocating a closure per
+//     Submit, pond is given one func for every task, and the task follows
+//     through a channel of Workers+QueueSize slots, allocated in New.
 //
 // # Differences from pond that this package hides
 //

@@ -38,9 +38,9 @@ type Pool struct {
 	// handed one func, run, for every task: storing a closure per task would
 	// cost an allocation per Submit. Submit sends the task only after pond
 	// accepted run, and each run receives exactly one task, so every
-	// accepted task runs exactly once. Tasks in the channel are always fewer
-	// than pond's accepted-but-not-started runs, at most Workers+QueueSize,
-	// its capacity, so the send never blocks; a run may wait a moment for
+	// accepted task runs exactly once. Tasks in the channel never outnumber
+	// pond's accepted runs that have not yet received, at most
+	// Workers+QueueSize, its capacity, so the send never blocks; a run may wait a moment for
 	// the send from the Submit that pond just accepted.
 	tasks chan func()
 	run   func() // p.runOne, made once
@@ -49,13 +49,22 @@ type Pool struct {
 	stopped  <-chan struct{} // pond's Stop().Done(); set once, by stopOnce
 }
 
+// maxOutstanding bounds Workers+QueueSize, the capacity of the channel that
+// carries tasks to pond (one pointer per slot, allocated in New).
+const maxOutstanding = 1 << 30
+
 // New builds a Pool. It returns an error wrapping executor.ErrInvalidConfig
-// if cfg has a negative Workers or QueueSize. pond starts no goroutine until
-// a task arrives.
+// if cfg has a negative Workers or QueueSize, or if Workers+QueueSize exceeds
+// 1<<30. New allocates one pointer per Workers+QueueSize slot; pond starts
+// no goroutine until a task arrives.
 func New(cfg executor.Config) (*Pool, error) {
 	cfg, err := cfg.Normalize()
 	if err != nil {
 		return nil, fmt.Errorf("pondpool: %w", err)
+	}
+	if cfg.Workers > maxOutstanding || cfg.QueueSize > maxOutstanding-cfg.Workers {
+		return nil, fmt.Errorf("pondpool: %w: Workers+QueueSize is %d+%d; want at most %d",
+			executor.ErrInvalidConfig, cfg.Workers, cfg.QueueSize, maxOutstanding)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &Pool{

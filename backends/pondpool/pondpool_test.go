@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -87,6 +88,7 @@ func TestNew(t *testing.T) {
 		{"queue", executor.Config{Workers: 2, QueueSize: 100}, true},
 		{"negative workers", executor.Config{Workers: -1}, false},
 		{"negative queue", executor.Config{QueueSize: -1}, false},
+		{"too many", executor.Config{Workers: 1, QueueSize: math.MaxInt}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, err := New(tc.cfg)
