@@ -62,7 +62,9 @@
 //   - Panics: the PanicHandler sees each panic value exactly once, unwrapped
 //     (custom error values and panic(nil) included), from the panicking
 //     goroutine's deferred recover; a PanicHandler that panics is survived;
-//     Workers tasks still run at once after more than Workers panics.
+//     Workers tasks still run at once after more than Workers panics. (An
+//     executor using executor.RunTask logs the PanicHandler's own panic
+//     with log/slog: one ERROR line per run is expected.)
 //   - Nonblocking: a fresh Nonblocking executor accepts Workers+QueueSize
 //     tasks at once, before its workers could get ready; the next Submit
 //     returns an error matching executor.ErrOverloaded without blocking; once
