@@ -124,3 +124,12 @@ func TestCounters(t *testing.T) {
 		t.Errorf("Fill = %+v; want %+v", got, want)
 	}
 }
+
+func TestHighWater(t *testing.T) {
+	var h executor.HighWater
+	for _, tc := range []struct{ in, want uint64 }{{3, 3}, {1, 3}, {3, 3}, {7, 7}, {0, 7}} {
+		if got := h.Raise(tc.in); got != tc.want {
+			t.Errorf("Raise(%d) = %d; want %d", tc.in, got, tc.want)
+		}
+	}
+}

@@ -5,7 +5,10 @@ import "sync/atomic"
 // Stats is a snapshot of an executor's state and counters. The gauges
 // (Running, Queued) are read one at a time while the executor works, so a
 // snapshot taken under load need not add up; once the executor is idle or
-// shut down, Submitted == Completed and Running == Queued == 0.
+// shut down, Submitted == Completed and Running == Queued == 0. The counters
+// (Submitted, Completed, Rejected, Panicked) never decrease from one snapshot
+// to the next, so they can be exported as Prometheus counters, and Completed
+// never exceeds Submitted.
 type Stats struct {
 	Workers int // configured bound on tasks running at once
 	Running int // tasks running now
@@ -62,4 +65,25 @@ func (c *Counters) Fill(s Stats) Stats {
 	s.Rejected = c.rejected.Load()
 	s.Panicked = c.panicked.Load()
 	return s
+}
+
+// HighWater keeps a derived counter monotonic: a backend that computes a
+// counter from several reads (Submitted as completed plus pending, say) can
+// see it dip for a moment when a task finishes between the reads. The zero
+// value is ready; it is safe for concurrent use.
+type HighWater struct {
+	max atomic.Uint64
+}
+
+// Raise returns the larger of v and every value Raise has returned before.
+func (h *HighWater) Raise(v uint64) uint64 {
+	for {
+		prev := h.max.Load()
+		if v <= prev {
+			return prev
+		}
+		if h.max.CompareAndSwap(prev, v) {
+			return v
+		}
+	}
 }

@@ -91,7 +91,8 @@ type Pool struct {
 	cond    *sync.Cond
 	waiters atomic.Int32
 
-	counters executor.Counters // completed, rejected, panicked
+	counters  executor.Counters  // completed, rejected, panicked
+	submitted executor.HighWater // keeps Stats' derived Submitted monotonic
 
 	drained     chan struct{} // closed once closed is set and pending is zero
 	drainOnce   sync.Once
@@ -407,7 +408,8 @@ func (p *Pool) Stats() executor.Stats {
 	// Completed was read first, so Submitted is never below it.
 	pending := int64(p.state.Load() & pendingMask)
 	queued := min(max(p.queued.Load(), 0), pending)
-	s.Submitted = s.Completed + uint64(pending)
+	// A task finishing between the two reads makes the sum dip for a moment.
+	s.Submitted = p.submitted.Raise(s.Completed + uint64(pending))
 	s.Queued = int(queued)
 	s.Running = int(min(pending-queued, int64(p.ants.Running()), int64(p.workers)))
 	return s

@@ -52,7 +52,7 @@ type Pool struct {
 	// the channel (buffer capacity) can never block.
 	pending atomic.Int64
 
-	maxSubmitted atomic.Uint64 // the largest Submitted that Stats has reported
+	submitted executor.HighWater // keeps Stats' derived Submitted monotonic
 }
 
 // publishEvery is how many tasks a busy worker runs between publishing its
@@ -292,19 +292,8 @@ func (p *Pool) Stats() executor.Stats {
 	}
 	queued := len(p.tasks)
 	// A task between the channel and its worker's next store is in neither
-	// count, so the sum can trail; maxSubmitted keeps the counter monotonic,
-	// as a Prometheus counter must be.
-	submitted := completed + running + uint64(queued)
-	for {
-		prev := p.maxSubmitted.Load()
-		if submitted <= prev {
-			submitted = prev
-			break
-		}
-		if p.maxSubmitted.CompareAndSwap(prev, submitted) {
-			break
-		}
-	}
+	// count, so the sum can trail for a moment.
+	submitted := p.submitted.Raise(completed + running + uint64(queued))
 	return executor.Stats{
 		Workers:   len(p.workers),
 		Running:   int(running),
