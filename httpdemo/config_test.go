@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -101,6 +102,11 @@ func TestBackendNamesListsRegistryThenNone(t *testing.T) {
 	reg := backends.Names()
 	if len(got) != len(reg)+1 || got[0] != "chanpool" || got[len(got)-1] != "none" {
 		t.Errorf("backendNames() = %v; want %v then none, chanpool first", got, reg)
+	}
+	for _, name := range []string{"chanpool", "ants", "pond", "none"} {
+		if !slices.Contains(got, name) {
+			t.Errorf("backendNames() = %v; want it to offer %s", got, name)
+		}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -60,31 +61,42 @@ func (p *PanicError) Unwrap() error {
 // the winner owns w and r until ServeHTTP returns.
 const (
 	pending   int32 = iota // accepted, not started; ServeHTTP waits
-	running                // the task owns w and r until it closes done
+	running                // the task owns w and r until it sends on done
 	abandoned              // the client left first; ServeHTTP has returned or will, and the task must touch nothing
 )
 
-// call is one request handed to the executor.
+// call is one request handed to the executor. Calls are recycled through
+// calls once ServeHTTP has received from done, so that a request through
+// the middleware allocates nothing in the common case.
 type call struct {
+	task  func()        // c.run, made once per call so Submit gets it without allocating
+	done  chan struct{} // capacity 1: the task sends once it has finished with w and r
 	next  http.Handler
 	w     http.ResponseWriter
 	r     *http.Request
-	state atomic.Int32  // pending, running or abandoned; see above
-	done  chan struct{} // closed by the task once it has finished with w and r
+	state atomic.Int32 // pending, running or abandoned; see above
 
-	// Written by the task before it closes done, read by ServeHTTP after.
+	// Written by the task before it sends on done, read by ServeHTTP after.
 	panicked bool
 	panicVal any
 	stack    []byte
 }
 
+var calls = sync.Pool{New: func() any {
+	c := &call{done: make(chan struct{}, 1)}
+	c.task = c.run
+	return c
+}}
+
 // run is the task submitted to the executor.
 func (c *call) run() {
 	if !c.state.CompareAndSwap(pending, running) {
-		// Abandoned: w and r may already be reused by net/http.
+		// Abandoned: w and r may already be reused by net/http, and c is
+		// never recycled, so nothing here is touched again.
 		return
 	}
-	defer close(c.done)
+	// Sending is the task's last use of c: ServeHTTP may recycle it at once.
+	defer func() { c.done <- struct{}{} }()
 	if c.r.Context().Err() != nil {
 		return // the client left while the task was queued
 	}
@@ -104,6 +116,17 @@ func (c *call) run() {
 	}()
 	c.next.ServeHTTP(c.w, c.r)
 	returned = true
+}
+
+// recycle clears c and returns it to calls. Only ServeHTTP calls it, once
+// the task has sent on done or will never run.
+func (c *call) recycle() {
+	// Abandoned until reused: should an executor run a task it rejected,
+	// breaking its contract, the task finds nothing to touch.
+	c.state.Store(abandoned)
+	c.next, c.w, c.r = nil, nil, nil
+	c.panicked, c.panicVal, c.stack = false, nil, nil
+	calls.Put(c)
 }
 
 // ServeHTTP submits the request to h.Executor and waits until the wrapped
@@ -126,8 +149,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if ctx.Err() != nil {
 		return // the client has gone: do not spend a task on it
 	}
-	c := &call{next: next, w: w, r: r, done: make(chan struct{})}
-	if err := h.Executor.Submit(c.run); err != nil {
+	c := calls.Get().(*call)
+	c.next, c.w, c.r = next, w, r
+	c.state.Store(pending)
+	if err := h.Executor.Submit(c.task); err != nil {
+		c.recycle() // a rejected task never runs
 		h.reject(w, err)
 		return
 	}
@@ -135,16 +161,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case <-c.done:
 	case <-ctx.Done():
 		if c.state.CompareAndSwap(pending, abandoned) {
-			return // the task has not started and now never will touch w
+			// The task has not started and now never will touch w. It
+			// still holds c, which is therefore not recycled.
+			return
 		}
 		// The task started first and owns w: wait for it, whatever the client does.
 		<-c.done
 	}
-	if c.panicked {
-		if c.panicVal == http.ErrAbortHandler {
+	panicked, v, stack := c.panicked, c.panicVal, c.stack
+	c.recycle()
+	if panicked {
+		if v == http.ErrAbortHandler {
 			panic(http.ErrAbortHandler)
 		}
-		panic(&PanicError{Value: c.panicVal, Stack: c.stack})
+		panic(&PanicError{Value: v, Stack: stack})
 	}
 }
 
