@@ -127,9 +127,12 @@ func newServer(p serverParams) *server {
 		MaxHeaderBytes: 64 << 10,
 		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	closed := make(chan struct{}) // closed once the line below is logged
 	s.http.RegisterOnShutdown(func() {
-		// Shutdown calls this after it has closed the listener.
+		// Shutdown starts this, on a goroutine of its own, once it has
+		// closed the listener.
 		logger.Info("http server draining: listener closed, /readyz is 503")
+		close(closed)
 	})
 	p.Lifecycle.Append(fx.Hook{
 		OnStart: func(ctx context.Context) error {
@@ -176,6 +179,7 @@ func newServer(p serverParams) *server {
 				s.http.Close()
 			}
 			<-s.serveDone
+			<-closed // so the log tells the steps in order
 			if err != nil {
 				return fmt.Errorf("httpdemo: http server did not drain: %w", err)
 			}

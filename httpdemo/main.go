@@ -1,21 +1,3 @@
-// Command httpdemo is the Rust book's multithreaded web server, done as a Go
-// engineer would ship it: every page request runs on a swapexec executor
-// chosen with -backend, and the parts are wired with go.uber.org/fx.
-//
-//	go run ./httpdemo                       # 127.0.0.1:7878, chanpool, 4 workers
-//	go run ./httpdemo -backend ants -workers 64
-//	go run ./httpdemo -backend none         # net/http's goroutines: the baseline
-//
-// Routes: GET or HEAD / (hello.html), /sleep (hello.html after -sleep), any
-// other path 404.html; /healthz, /readyz (503 once shutdown begins) and
-// /metrics (Prometheus). Run with -h for every flag and its SWAPEXEC_*
-// environment variable.
-//
-// SIGINT or SIGTERM stops gracefully: /readyz turns 503, the listener
-// closes, the requests in flight finish, then the executor drains and logs
-// "executor drained". A second signal exits at once. The exit status is 0
-// after a graceful stop, 1 when starting or stopping fails, 2 for a bad flag
-// or environment variable.
 package main
 
 import (
