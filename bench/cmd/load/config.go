@@ -1,0 +1,210 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// errUsage marks a bad flag value; main exits 2 for it.
+var errUsage = errors.New("bad flag")
+
+// knownBackends are httpdemo's -backend names, in the order the runs go.
+var knownBackends = []string{"chanpool", "ants", "pond", "none"}
+
+// config is everything one invocation measures.
+type config struct {
+	Backends  []string      // servers for the fixed-rate and maximum runs, in order
+	Duration  time.Duration // each measured fixed-rate and maximum run
+	Warmup    time.Duration // unmeasured maximum-rate run before them, per server
+	Rate      int           // fixed-rate run: requests per second
+	Clients   int           // maximum run: concurrent clients (vegeta workers, rate 0)
+	Workers   int           // httpdemo -workers for the fixed-rate and maximum runs
+	MaxReqs   uint64        // cap on requests sent by any one run
+	Timeout   time.Duration // per request
+	ServerCap time.Duration // httpdemo -shutdown-timeout; also bounds the wait for its exit
+
+	OverloadBackends []string      // servers for the overload runs (none has no queue: not allowed)
+	OverloadDuration time.Duration // each overload run
+	OverloadRate     int           // requests per second to /sleep
+	OverloadWorkers  int           // httpdemo -workers
+	OverloadQueue    int           // httpdemo -queue
+	OverloadSleep    time.Duration // httpdemo -sleep
+
+	Quick    bool   // CI-sized defaults
+	Out      string // also write the Markdown here
+	Httpdemo string // prebuilt httpdemo binary; empty: go build it
+}
+
+// defaultConfig is what a bare `go run ./bench/cmd/load` measures: about
+// two and a half minutes on a 2-core machine.
+func defaultConfig() config {
+	return config{
+		Backends:         append([]string(nil), knownBackends...),
+		Duration:         8 * time.Second,
+		Warmup:           time.Second,
+		Rate:             1000,
+		Clients:          64,
+		Workers:          64,
+		MaxReqs:          2_000_000,
+		Timeout:          30 * time.Second,
+		ServerCap:        30 * time.Second,
+		OverloadBackends: []string{"chanpool", "ants", "pond"},
+		OverloadDuration: 5 * time.Second,
+		OverloadRate:     160,
+		OverloadWorkers:  4,
+		OverloadQueue:    8,
+		OverloadSleep:    50 * time.Millisecond,
+	}
+}
+
+// quickConfig shrinks c for CI (about 20 s with the build), leaving alone
+// every flag named in set.
+func quickConfig(c config, set map[string]bool) config {
+	q := map[string]func(){
+		"duration":          func() { c.Duration = time.Second },
+		"warmup":            func() { c.Warmup = 200 * time.Millisecond },
+		"overload-duration": func() { c.OverloadDuration = 1500 * time.Millisecond },
+		"overload-backends": func() { c.OverloadBackends = []string{"chanpool"} },
+	}
+	for name, apply := range q {
+		if !set[name] {
+			apply()
+		}
+	}
+	return c
+}
+
+// capacity is the most /sleep requests per second the overload server can
+// complete.
+func (c config) capacity() float64 {
+	return float64(c.OverloadWorkers) / c.OverloadSleep.Seconds()
+}
+
+// parseConfig reads args into a config and validates it. It returns
+// flag.ErrHelp for -h, and an error wrapping errUsage for a bad value.
+func parseConfig(args []string, stderr io.Writer) (config, error) {
+	c := defaultConfig()
+	fs := flag.NewFlagSet("load", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `load drives loopback HTTP load at httpdemo, once per backend, with vegeta's
+library, and prints a Markdown table of requests per second, latency and errors.
+
+Usage: go run ./bench/cmd/load [flags]
+
+Scenarios, per backend: a fixed-rate run of GET /, a maximum run of GET / (vegeta's
+rate 0: -clients concurrent clients, each sending its next request when the last
+returns); then, per -overload-backends, GET /sleep above capacity, blocking and
+-nonblocking. Defaults take about 2.5 minutes; -quick about 20 s.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	backends := strings.Join(c.Backends, ",")
+	overBackends := strings.Join(c.OverloadBackends, ",")
+	fs.StringVar(&backends, "backends", backends, "comma-separated `names` for the fixed-rate and maximum runs: "+strings.Join(knownBackends, ", "))
+	fs.DurationVar(&c.Duration, "duration", c.Duration, "length of each fixed-rate and maximum run")
+	fs.DurationVar(&c.Warmup, "warmup", c.Warmup, "unmeasured maximum-rate run on each new server before the measured ones (0: none)")
+	fs.IntVar(&c.Rate, "rate", c.Rate, "fixed-rate run: requests per second")
+	fs.IntVar(&c.Clients, "clients", c.Clients, "maximum run: concurrent clients")
+	fs.IntVar(&c.Workers, "workers", c.Workers, "httpdemo -workers for the fixed-rate and maximum runs")
+	fs.Uint64Var(&c.MaxReqs, "max-requests", c.MaxReqs, "stop any one run after it has sent this many requests")
+	fs.DurationVar(&c.Timeout, "timeout", c.Timeout, "give up on a request after this long (counted as an error)")
+	fs.DurationVar(&c.ServerCap, "shutdown-timeout", c.ServerCap, "httpdemo -shutdown-timeout; a server that has not exited this long after SIGTERM (plus 5s) is killed")
+	fs.StringVar(&overBackends, "overload-backends", overBackends, "comma-separated `names` for the overload runs (not none: it has no queue); empty: no overload runs")
+	fs.DurationVar(&c.OverloadDuration, "overload-duration", c.OverloadDuration, "length of each overload run")
+	fs.IntVar(&c.OverloadRate, "overload-rate", c.OverloadRate, "overload runs: requests per second to /sleep; should exceed -overload-workers / -overload-sleep")
+	fs.IntVar(&c.OverloadWorkers, "overload-workers", c.OverloadWorkers, "httpdemo -workers for the overload runs")
+	fs.IntVar(&c.OverloadQueue, "overload-queue", c.OverloadQueue, "httpdemo -queue for the overload runs")
+	fs.DurationVar(&c.OverloadSleep, "overload-sleep", c.OverloadSleep, "httpdemo -sleep for the overload runs")
+	fs.BoolVar(&c.Quick, "quick", false, "CI-sized run: -duration 1s -warmup 200ms -overload-duration 1.5s -overload-backends chanpool (flags given explicitly win)")
+	fs.StringVar(&c.Out, "out", "", "also write the Markdown to this `file`")
+	fs.StringVar(&c.Httpdemo, "httpdemo", "", "use this prebuilt httpdemo `binary` instead of building one")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return c, err
+		}
+		return c, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	var err error
+	if c.Backends, err = parseBackends("backends", backends, true); err != nil {
+		return c, err
+	}
+	if c.OverloadBackends, err = parseBackends("overload-backends", overBackends, false); err != nil {
+		return c, err
+	}
+	if c.Quick {
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		c = quickConfig(c, set)
+	}
+	return c, c.validate()
+}
+
+// parseBackends splits a comma-separated list of known, distinct backend
+// names; "none" is allowed only if allowNone.
+func parseBackends(flagName, list string, allowNone bool) ([]string, error) {
+	if strings.TrimSpace(list) == "" {
+		return nil, nil
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, name := range strings.Split(list, ",") {
+		name = strings.TrimSpace(name)
+		known := false
+		for _, k := range knownBackends {
+			known = known || k == name
+		}
+		switch {
+		case !known:
+			return nil, fmt.Errorf("%w: -%s %q: unknown backend %q; want some of %s", errUsage, flagName, list, name, strings.Join(knownBackends, ", "))
+		case name == "none" && !allowNone:
+			return nil, fmt.Errorf("%w: -%s %q: none has no workers or queue to overload; want some of chanpool, ants, pond", errUsage, flagName, list)
+		case seen[name]:
+			return nil, fmt.Errorf("%w: -%s %q: %s is named twice", errUsage, flagName, list, name)
+		}
+		seen[name] = true
+		out = append(out, name)
+	}
+	return out, nil
+}
+
+// validate reports the first value that cannot make a bounded, meaningful
+// run, naming the flag, the value and what is allowed.
+func (c config) validate() error {
+	checks := []struct {
+		ok   bool
+		flag string
+		val  any
+		want string
+	}{
+		{len(c.Backends)+len(c.OverloadBackends) > 0, "backends", "", "at least one backend here or in -overload-backends"},
+		{c.Duration > 0 && c.Duration <= time.Hour, "duration", c.Duration, "in (0, 1h]"},
+		{c.Warmup >= 0 && c.Warmup <= time.Hour, "warmup", c.Warmup, "in [0, 1h]"},
+		{c.Rate > 0, "rate", c.Rate, "> 0"},
+		{c.Clients > 0 && c.Clients <= 10000, "clients", c.Clients, "in [1, 10000]"},
+		{c.Workers > 0, "workers", c.Workers, "> 0"},
+		{c.MaxReqs > 0, "max-requests", c.MaxReqs, "> 0"},
+		{c.Timeout > 0, "timeout", c.Timeout, "> 0"},
+		{c.ServerCap > 0, "shutdown-timeout", c.ServerCap, "> 0"},
+		{c.OverloadDuration > 0 && c.OverloadDuration <= time.Hour, "overload-duration", c.OverloadDuration, "in (0, 1h]"},
+		{c.OverloadRate > 0, "overload-rate", c.OverloadRate, "> 0"},
+		{c.OverloadWorkers > 0, "overload-workers", c.OverloadWorkers, "> 0"},
+		{c.OverloadQueue >= 0, "overload-queue", c.OverloadQueue, ">= 0"},
+		{c.OverloadSleep > 0, "overload-sleep", c.OverloadSleep, "> 0"},
+	}
+	for _, ch := range checks {
+		if !ch.ok {
+			return fmt.Errorf("%w: -%s %v: want %s", errUsage, ch.flag, ch.val, ch.want)
+		}
+	}
+	return nil
+}

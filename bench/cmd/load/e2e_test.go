@@ -1,0 +1,51 @@
+package main
+
+import (
+	"context"
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestMeasure builds httpdemo and runs every scenario briefly against real
+// processes. It asserts counts, not speeds: every request of the fixed and
+// maximum runs succeeds, the blocking overload run sheds nothing, the
+// nonblocking one sheds some (it gets five times its capacity), and each
+// server exits 0 after SIGTERM.
+func TestMeasure(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds httpdemo and runs it: skipped with -short")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	bin, err := buildHTTPDemo(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := parseConfig([]string{"-backends", "chanpool,none", "-overload-backends", "ants",
+		"-duration", "300ms", "-warmup", "0s", "-rate", "200", "-clients", "8",
+		"-overload-duration", "500ms", "-overload-rate", "400", "-timeout", "20s"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sums, problems := measure(c, bin, io.Discard)
+	if len(problems) > 0 {
+		t.Errorf("problems: %s", strings.Join(problems, "\n"))
+	}
+	if len(sums) != 6 {
+		t.Fatalf("got %d summaries; want 6 (2 backends × 2 runs, 1 × 2 overload modes)", len(sums))
+	}
+	for _, s := range sums {
+		name := s.Backend + " " + s.Scenario + " " + s.Mode
+		if s.Sent == 0 || s.Failed != 0 || s.OK+s.Shed != s.Sent {
+			t.Errorf("%s: sent %d, ok %d, 503 %d, failed %d (%v); want no failures", name, s.Sent, s.OK, s.Shed, s.Failed, s.Errors)
+		}
+		switch {
+		case s.Mode == "nonblocking" && s.Shed == 0:
+			t.Errorf("%s: no 503 at five times capacity; want shedding", name)
+		case s.Mode != "nonblocking" && s.Shed != 0:
+			t.Errorf("%s: %d 503s; want none without -nonblocking", name, s.Shed)
+		}
+	}
+}
