@@ -40,7 +40,7 @@ type config struct {
 }
 
 // defaultConfig is what a bare `go run ./bench/cmd/load` measures: about
-// two and a half minutes on a 2-core machine.
+// two minutes on a 2-core machine.
 func defaultConfig() config {
 	return config{
 		Backends:         append([]string(nil), knownBackends...),
@@ -99,7 +99,7 @@ Usage: go run ./bench/cmd/load [flags]
 Scenarios, per backend: a fixed-rate run of GET /, a maximum run of GET / (vegeta's
 rate 0: -clients concurrent clients, each sending its next request when the last
 returns); then, per -overload-backends, GET /sleep above capacity, blocking and
--nonblocking. Defaults take about 2.5 minutes; -quick about 20 s.
+-nonblocking. Defaults take about 2 minutes; -quick about 20 s.
 
 Flags:
 `)

@@ -6,7 +6,7 @@
 //
 // Usage, from the repository root:
 //
-//	go run ./bench/cmd/load                          # about 2.5 minutes
+//	go run ./bench/cmd/load                          # about 2 minutes
 //	go run ./bench/cmd/load -quick                   # about 20 s, for CI
 //	go run ./bench/cmd/load -out bench/results/http-$(date +%F).md
 //	go run ./bench/cmd/load -backends chanpool,none -duration 20s

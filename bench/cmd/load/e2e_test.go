@@ -11,7 +11,7 @@ import (
 // TestMeasure builds httpdemo and runs every scenario briefly against real
 // processes. It asserts counts, not speeds: every request of the fixed and
 // maximum runs succeeds, the blocking overload run sheds nothing, the
-// nonblocking one sheds some (it gets five times its capacity), and each
+// nonblocking one sheds some (it gets three times its capacity), and each
 // server exits 0 after SIGTERM.
 func TestMeasure(t *testing.T) {
 	if testing.Short() {
@@ -25,7 +25,7 @@ func TestMeasure(t *testing.T) {
 	}
 	c, err := parseConfig([]string{"-backends", "chanpool,none", "-overload-backends", "ants",
 		"-duration", "300ms", "-warmup", "0s", "-rate", "200", "-clients", "8",
-		"-overload-duration", "500ms", "-overload-rate", "400", "-timeout", "20s"}, io.Discard)
+		"-overload-duration", "400ms", "-overload-rate", "240", "-timeout", "20s"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +43,7 @@ func TestMeasure(t *testing.T) {
 		}
 		switch {
 		case s.Mode == "nonblocking" && s.Shed == 0:
-			t.Errorf("%s: no 503 at five times capacity; want shedding", name)
+			t.Errorf("%s: no 503 at three times capacity; want shedding", name)
 		case s.Mode != "nonblocking" && s.Shed != 0:
 			t.Errorf("%s: %d 503s; want none without -nonblocking", name, s.Shed)
 		}

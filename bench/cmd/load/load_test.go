@@ -208,3 +208,11 @@ func TestWriteReport(t *testing.T) {
 		}
 	}
 }
+
+func TestCommandLine(t *testing.T) {
+	got := commandLine([]string{"-overload-backends", "", "-out", "it's here.md", "-quick"})
+	want := `go run ./bench/cmd/load -overload-backends '' -out 'it'\''s here.md' -quick`
+	if got != want {
+		t.Errorf("commandLine = %s; want %s", got, want)
+	}
+}

@@ -32,7 +32,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	env := environment{
 		Date:      time.Now(),
-		Command:   strings.TrimSpace("go run ./bench/cmd/load " + strings.Join(args, " ")),
+		Command:   commandLine(args),
 		GoVersion: runtime.Version(),
 		OSArch:    runtime.GOOS + "/" + runtime.GOARCH,
 		CPU:       cpuModel(),
@@ -137,6 +137,19 @@ func measure(c config, bin string, progress io.Writer) ([]summary, []string) {
 		}
 	}
 	return sums, problems
+}
+
+// commandLine returns the command that ran, args quoted where a shell
+// needs it.
+func commandLine(args []string) string {
+	line := "go run ./bench/cmd/load"
+	for _, a := range args {
+		if a == "" || strings.ContainsAny(a, " \t\n\"'\\$`*?[]{}()<>|&;#~") {
+			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+		line += " " + a
+	}
+	return line
 }
 
 // writeFile writes the report to path.

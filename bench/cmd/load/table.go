@@ -32,7 +32,7 @@ func writeReport(w io.Writer, c config, env environment, sums []summary, problem
 		env.GoVersion, env.OSArch, env.CPU, env.NumCPU, env.LoadStart, env.LoadEnd)
 	fmt.Fprintf(&b, "- load generator: vegeta v12 library, in the same process, on the same CPUs as the server (loopback, keep-alive)\n")
 	fmt.Fprintf(&b, "- latency: of 2xx responses only, from send to the last byte read; failures are counted apart\n")
-	fmt.Fprintf(&b, "- one run per cell, on a shared machine: differences of a few percent between backends are noise\n")
+	fmt.Fprintf(&b, "- one run per cell, on a shared machine (see the load average): repeat a run before trusting a difference between backends\n")
 
 	if rows := filter(sums, scenarioFixed); len(rows) > 0 {
 		fmt.Fprintf(&b, "\n## Fixed rate: GET / at %d req/s for %s (httpdemo -workers %d)\n\n", c.Rate, c.Duration, c.Workers)
