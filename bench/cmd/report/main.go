@@ -179,6 +179,10 @@ func runBenchmarks(root string, count int, benchtime, filter string, scale int) 
 	fmt.Fprintf(&head, "command: %s\n", shown)
 	fmt.Fprintf(&head, "date: %s\n", time.Now().UTC().Format(time.RFC3339))
 	fmt.Fprintf(&head, "loadavg-before: %s\n", loadavg())
+	if rev, err := exec.Command("git", "-C", root, "describe", "--always", "--dirty").Output(); err == nil {
+		// "-dirty": the benchmarks ran on uncommitted changes too.
+		fmt.Fprintf(&head, "commit: %s\n", strings.TrimSpace(string(rev)))
+	}
 
 	fmt.Fprintf(os.Stderr, "report: running %s\n", shown)
 	var body bytes.Buffer
@@ -188,7 +192,9 @@ func runBenchmarks(root string, count int, benchtime, filter string, scale int) 
 	if err := cmd.Run(); err != nil {
 		return nil, fmt.Errorf("%s: %w", shown, err)
 	}
-	fmt.Fprintf(&body, "loadavg-after: %s\n", loadavg())
+	// Configuration lines apply to the results after them, so this one
+	// joins the header too.
+	fmt.Fprintf(&head, "loadavg-after: %s\n", loadavg())
 	fmt.Fprintf(os.Stderr, "report: benchmarks took %v\n", time.Since(start).Round(time.Second))
 	return append(head.Bytes(), body.Bytes()...), nil
 }

@@ -51,6 +51,7 @@ func writeMarkdown(w io.Writer, s *summary, m meta) error {
 		{"GOMAXPROCS", gomaxprocs(s)},
 		{"Command", code(s.ConfigValue("command"))},
 		{"Date", s.ConfigValue("date")},
+		{"Commit", s.ConfigValue("commit")},
 		{"Load average before", s.ConfigValue("loadavg-before")},
 		{"Load average after", s.ConfigValue("loadavg-after")},
 		{"Scale of the shapes", s.ConfigValue("swapexec-scale")},
