@@ -125,3 +125,32 @@ func benchSubmit(b *testing.B, p pool, submitters int) {
 		b.Fatalf("ran %d tasks; want %d", got, b.N)
 	}
 }
+
+// BenchmarkShutdown measures a whole life of a large pool: start Workers
+// goroutines, run 4 tasks per worker, shut down. Its cost per worker should
+// stay flat as workers grow; it once grew with Workers, when every worker
+// going idle during Shutdown scanned every other worker.
+func BenchmarkShutdown(b *testing.B) {
+	for _, workers := range []int{1000, 10000, 50000} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			b.ReportAllocs()
+			var n atomic.Int64
+			task := func() { n.Add(1) }
+			for i := 0; i < b.N; i++ {
+				p, err := chanpool.New(executor.Config{Workers: workers, QueueSize: 4 * workers})
+				if err != nil {
+					b.Fatal(err)
+				}
+				for j := 0; j < 4*workers; j++ {
+					if err := p.Submit(task); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := p.Shutdown(context.Background()); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*workers), "ns/worker")
+		})
+	}
+}

@@ -39,6 +39,7 @@ type Pool struct {
 	// is in flight and the channel is empty: see closeIfQuiescent.
 	entered   atomic.Uint64
 	withdrawn atomic.Uint64
+	started   atomic.Uint64 // the sum of the workers' published started counts; see publish
 	closing   atomic.Bool
 	done      chan struct{} // closed when Shutdown begins: wakes blocked submitters
 
@@ -174,18 +175,13 @@ func (p *Pool) withdraw(err error) error {
 func (p *Pool) closeIfQuiescent() {
 	// withdrawn is read before entered: a Submit that enters and withdraws
 	// between the two reads then counts as in flight, which only delays the
-	// close. Started counts come last and never exceed the truth, so equality
+	// close. The started count comes last and never exceeds the truth, so equality
 	// means every Submit counted in entered has withdrawn or sent, and every
 	// task sent has started. Any Submit not yet counted sees closing and
 	// withdraws.
 	withdrawn := p.withdrawn.Load()
 	entered := p.entered.Load()
-	var started uint64
-	for i := range p.workers {
-		state := p.workers[i].state.Load()
-		started += state/2 + state%2
-	}
-	if started == entered-withdrawn {
+	if p.started.Load() == entered-withdrawn {
 		p.closeTasks.Do(func() { close(p.tasks) })
 	}
 }
@@ -200,7 +196,7 @@ func (p *Pool) work(w *worker) {
 			// A task called runtime.Goexit, which ends this goroutine
 			// whatever we do. Count the task as finished and start a
 			// replacement, so capacity is not lost.
-			w.state.Store(2 * (completed + 1))
+			p.publish(w, 2*(completed+1))
 			if p.nonblocking {
 				p.pending.Add(-1)
 			}
@@ -220,7 +216,7 @@ func (p *Pool) work(w *worker) {
 			// About to wait: publish first, so an idle pool's Stats add up
 			// and closeIfQuiescent sees this worker's every task.
 			if !idle {
-				w.state.Store(2 * completed)
+				p.publish(w, 2*completed)
 				idle = true
 			}
 			if p.closing.Load() {
@@ -232,7 +228,7 @@ func (p *Pool) work(w *worker) {
 			break
 		}
 		if idle {
-			w.state.Store(2*completed + 1)
+			p.publish(w, 2*completed+1)
 			idle = false
 		}
 		if executor.RunTask(task, p.onPanic) {
@@ -243,12 +239,27 @@ func (p *Pool) work(w *worker) {
 			p.pending.Add(-1)
 		}
 		if completed%publishEvery == 0 {
-			w.state.Store(2 * completed)
+			p.publish(w, 2*completed)
 			idle = true
 		}
 	}
-	w.state.Store(2 * completed)
+	p.publish(w, 2*completed)
 	drained = true
+}
+
+// publish stores a worker's new state and adds the tasks it has started since
+// its last publish to p.started, so closeIfQuiescent reads one counter
+// instead of every worker's (with many workers shutting down at once, a scan
+// each would cost Workers squared). A worker publishes at most twice per
+// publishEvery tasks while busy, so the shared add is off the per-task path.
+// Only the worker itself writes w.state, and its started count
+// (completed+busy) never goes down, so the difference is never negative.
+func (p *Pool) publish(w *worker, state uint64) {
+	old := w.state.Load()
+	w.state.Store(state)
+	if d := (state/2 + state%2) - (old/2 + old%2); d != 0 {
+		p.started.Add(d)
+	}
 }
 
 // Shutdown stops intake, lets the workers run every accepted task (running and
