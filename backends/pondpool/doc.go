@@ -17,8 +17,12 @@
 //     panic and only count it, so each task runs inside executor.RunTask,
 //     and pond's own recovery is switched off (pond.WithoutPanicRecovery),
 //     as nothing reaches it. To wrap tasks without allocating a closure per
-//     Submit, pond is given one func for every task, and the task follows
-//     through a channel of Workers+QueueSize slots, allocated in New.
+//     Submit, New makes a fixed set of slots, each with its own func: Submit
+//     stores the task in a free slot and gives pond that slot's func, so the
+//     task travels in pond's own hand-off to the worker. When no slot is
+//     free (many callers blocked in Submit, or a queue longer than the
+//     slots), pond is given one shared func and the task follows through a
+//     channel of Workers+QueueSize slots, allocated in New.
 //
 // # Differences from pond that this package hides
 //

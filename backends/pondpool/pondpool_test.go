@@ -388,3 +388,95 @@ func TestErrorsWrapped(t *testing.T) {
 		t.Fatalf("Submit after Shutdown: got %q, want pondpool-prefixed ErrClosed", err)
 	}
 }
+
+// TestHandoffExactlyOnce races many submitters against Shutdown through both
+// hand-off paths (a slot, and the channel when no slot is free) and checks
+// every task by its own id: each accepted task ran exactly once, no refused
+// task ran, and when Shutdown returns nil no slot is still owned and no task
+// is left in the channel.
+func TestHandoffExactlyOnce(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		cfg        executor.Config
+		submitters int
+		chanOnly   bool // mark every slot owned first, so every task takes the channel
+	}{
+		{"slots", executor.Config{Workers: 2, QueueSize: 4}, 8, false},
+		{"nonblocking", executor.Config{Workers: 2, QueueSize: 2, Nonblocking: true}, 8, false},
+		// More callers blocked in pond than there are slots: the rest take the channel.
+		{"blocked beyond slots", executor.Config{Workers: 1}, 3 * minSlots, false},
+		{"channel only", executor.Config{Workers: 2, QueueSize: 4}, 8, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newPool(t, tc.cfg)
+			if tc.chanOnly {
+				for i := range p.slots {
+					p.slots[i].busy.Store(1)
+				}
+			}
+			const perSubmitter = 2000
+			n := tc.submitters * perSubmitter
+			ran := make([]atomic.Int32, n)
+			accepted := make([]bool, n) // each index written by one submitter, read after wg.Wait
+			var finished atomic.Int64
+			var wg sync.WaitGroup
+			for g := 0; g < tc.submitters; g++ {
+				wg.Add(1)
+				go func(g int) {
+					defer wg.Done()
+					for i := g * perSubmitter; i < (g+1)*perSubmitter; i++ {
+						id := i
+						err := p.Submit(func() { ran[id].Add(1); finished.Add(1) })
+						switch {
+						case err == nil:
+							accepted[id] = true
+						case errors.Is(err, executor.ErrClosed):
+							return
+						case errors.Is(err, executor.ErrOverloaded):
+							runtime.Gosched()
+						default:
+							t.Errorf("Submit: %v", err)
+							return
+						}
+					}
+				}(g)
+			}
+			waitFor(t, "some tasks to finish", func() bool { return finished.Load() >= 200 })
+			ctx, cancel := context.WithTimeout(context.Background(), timeout)
+			defer cancel()
+			if err := p.Shutdown(ctx); err != nil {
+				t.Fatalf("Shutdown: %v", err)
+			}
+			wg.Wait()
+			var nAccepted int
+			for id := range ran {
+				got, want := ran[id].Load(), int32(0)
+				if accepted[id] {
+					want = 1
+					nAccepted++
+				}
+				if got != want {
+					t.Fatalf("task %d (accepted %v) ran %d times, want %d", id, accepted[id], got, want)
+				}
+			}
+			if len(p.tasks) != 0 {
+				t.Fatalf("tasks left in the channel after Shutdown: %d", len(p.tasks))
+			}
+			for i := range p.slots {
+				want := uint32(0)
+				if tc.chanOnly {
+					want = 1 // untouched
+				}
+				if got := p.slots[i].busy.Load(); got != want {
+					t.Fatalf("slot %d: busy is %d after Shutdown, want %d", i, got, want)
+				}
+				if p.slots[i].task != nil {
+					t.Fatalf("slot %d still holds a task after Shutdown", i)
+				}
+			}
+			if s := p.Stats(); s.Submitted != uint64(nAccepted) || s.Completed != uint64(nAccepted) {
+				t.Fatalf("Stats: got %+v, want Submitted == Completed == %d", s, nAccepted)
+			}
+		})
+	}
+}
