@@ -91,8 +91,7 @@ type Pool struct {
 	cond    *sync.Cond
 	waiters atomic.Int32
 
-	counters  executor.Counters  // completed, rejected, panicked
-	submitted executor.HighWater // keeps Stats' derived Submitted monotonic
+	counters executor.Counters // submitted, completed, rejected, panicked
 
 	drained     chan struct{} // closed once closed is set and pending is zero
 	drainOnce   sync.Once
@@ -161,6 +160,7 @@ func (p *Pool) Submit(task func()) error {
 		}
 		s = p.state.Load()
 	}
+	p.counters.Submitted() // before hand, so the task cannot finish uncounted
 	return p.hand(task)
 }
 
@@ -187,6 +187,7 @@ func (p *Pool) submitFull(task func()) error {
 		if p.state.CompareAndSwap(s, s+1+activeOne) {
 			p.waiters.Add(-1)
 			p.mu.Unlock()
+			p.counters.Submitted()
 			return p.hand(task)
 		}
 	}
@@ -400,16 +401,14 @@ func wait(ctx context.Context, done <-chan struct{}) error {
 // Stats returns a snapshot of the Pool's counters. Running and Queued come
 // from the Pool's own accounts, bounded by ants' Running (its live worker
 // goroutines, idle ones included until ants reaps them); ants counts no
-// tasks, so Completed, Rejected and Panicked are kept here, and Submitted is
-// Completed plus the tasks still pending. Once the Pool is idle or shut
+// tasks, so the counters are kept here: Submitted is counted as a task is
+// admitted, before any worker can finish it. Once the Pool is idle or shut
 // down, Submitted == Completed and Running == Queued == 0.
 func (p *Pool) Stats() executor.Stats {
 	s := p.counters.Fill(executor.Stats{Workers: p.workers})
-	// Completed was read first, so Submitted is never below it.
+	// Fill reads Completed before Submitted, so Submitted is never below it.
 	pending := int64(p.state.Load() & pendingMask)
 	queued := min(max(p.queued.Load(), 0), pending)
-	// A task finishing between the two reads makes the sum dip for a moment.
-	s.Submitted = p.submitted.Raise(s.Completed + uint64(pending))
 	s.Queued = int(queued)
 	s.Running = int(min(pending-queued, int64(p.ants.Running()), int64(p.workers)))
 	return s

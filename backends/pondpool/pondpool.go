@@ -33,7 +33,9 @@ type Pool struct {
 	onPanic func(any)
 	workers int
 
-	panicked atomic.Uint64 // pond never sees a panic (RunTask recovers it), so it is counted here
+	panicked  atomic.Uint64      // pond never sees a panic (RunTask recovers it), so it is counted here
+	accepted  atomic.Uint64      // Submits that pond accepted; see Stats
+	submitted executor.HighWater // keeps Stats' Submitted monotonic
 
 	// Every task runs inside executor.RunTask, but a closure per Submit to
 	// wrap it would cost an allocation. So pond is given funcs made in New,
@@ -180,12 +182,14 @@ func (p *Pool) Submit(task func()) error {
 			s.busy.Store(0)
 			return mapErr(err)
 		}
+		p.accepted.Add(1)
 		return nil
 	}
 	if err := p.pond.Go(p.run); err != nil {
 		return mapErr(err)
 	}
 	p.tasks <- task
+	p.accepted.Add(1)
 	return nil
 }
 
@@ -250,23 +254,24 @@ func (p *Pool) Shutdown(ctx context.Context) error {
 // Stats returns a snapshot from pond's own counters: Running is
 // RunningWorkers (at most Workers), Queued is WaitingTasks, Completed is
 // CompletedTasks, Rejected is DroppedTasks (pond counts every refused task,
-// also after Stop), and Submitted is pond's SubmittedTasks less DroppedTasks,
-// since pond counts refused tasks as submitted. Panicked is counted here,
-// as pond never sees a panic. Once the Pool is idle or shut down,
+// also after Stop). Submitted and Panicked are counted here: pond's
+// SubmittedTasks counts a task before it may drop it, and pond never sees a
+// panic. Once the Pool is idle or shut down,
 // Submitted == Completed and Running == Queued == 0.
 func (p *Pool) Stats() executor.Stats {
-	// Completed before dropped before submitted: each is updated after the
-	// one read after it, so Completed <= Submitted in every snapshot.
+	// pond counts a task as submitted before it knows whether it drops it,
+	// so its own count can go down again; accepted is counted here, after
+	// pond took the task. A task can finish before its Submit counts it, so
+	// Submitted is at least Completed, and submitted keeps it monotonic.
+	accepted := p.accepted.Load()
 	completed := p.pond.CompletedTasks()
-	dropped := p.pond.DroppedTasks()
-	submitted := p.pond.SubmittedTasks()
 	return executor.Stats{
 		Workers:   p.workers,
 		Running:   int(p.pond.RunningWorkers()),
 		Queued:    int(p.pond.WaitingTasks()),
-		Submitted: submitted - dropped,
+		Submitted: p.submitted.Raise(max(accepted, completed)),
 		Completed: completed,
-		Rejected:  dropped,
+		Rejected:  p.pond.DroppedTasks(),
 		Panicked:  p.panicked.Load(),
 	}
 }

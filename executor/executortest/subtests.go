@@ -241,13 +241,23 @@ func testNoTaskLost(t *testing.T, s *suite) {
 		stopStats := make(chan struct{})
 		statsDone := call(func() error {
 			// Read Stats throughout, so the race detector sees the
-			// counters read while they change.
+			// counters read while they change, and check that no counter
+			// ever goes down and Completed never passes Submitted.
+			var prev executor.Stats
 			for hasStats {
 				select {
 				case <-stopStats:
 					return nil
 				default:
-					stats.Stats()
+					cur := stats.Stats()
+					if cur.Submitted < prev.Submitted || cur.Completed < prev.Completed ||
+						cur.Rejected < prev.Rejected || cur.Panicked < prev.Panicked {
+						return fmt.Errorf("Stats() under load: a counter went down: got %+v after %+v, want counters that never decrease", cur, prev)
+					}
+					if cur.Completed > cur.Submitted {
+						return fmt.Errorf("Stats() under load: got Completed %d > Submitted %d, want Completed <= Submitted", cur.Completed, cur.Submitted)
+					}
+					prev = cur
 					runtime.Gosched()
 				}
 			}
@@ -282,7 +292,9 @@ func testNoTaskLost(t *testing.T, s *suite) {
 			}
 		}
 		close(stopStats)
-		s.await(t, statsDone, "the Stats reader to stop")
+		if err := s.await(t, statsDone, "the Stats reader to stop"); err != nil {
+			t.Error(err)
+		}
 		if err := s.shutdown(ex, context.Background()); err != nil {
 			t.Errorf("Shutdown: got %v, want nil", err)
 		}
