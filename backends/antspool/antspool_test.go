@@ -380,20 +380,6 @@ func TestQueueSizeBlocking(t *testing.T) {
 	}
 }
 
-// TestNestedSubmitNonblocking: a task that submits to its own full pool
-// would wait forever in a blocking pool (and does in plain ants); a
-// Nonblocking pool returns ErrOverloaded instead.
-func TestNestedSubmitNonblocking(t *testing.T) {
-	p := newPool(t, executor.Config{Workers: 1, Nonblocking: true})
-	inner := make(chan error, 1)
-	if err := p.Submit(func() { inner <- p.Submit(func() {}) }); err != nil {
-		t.Fatal(err)
-	}
-	if err := recv(t, inner, "the nested Submit"); !errors.Is(err, executor.ErrOverloaded) {
-		t.Fatalf("nested Submit to a full Nonblocking pool: got %v, want ErrOverloaded", err)
-	}
-}
-
 func TestPanics(t *testing.T) {
 	var mu sync.Mutex
 	var got []any

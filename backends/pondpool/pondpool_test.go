@@ -267,20 +267,6 @@ func TestBlockingNoQueue(t *testing.T) {
 	}
 }
 
-// TestNestedSubmitNonblocking: a task that submits to its own full pool
-// would wait forever in a blocking pool; a Nonblocking one returns
-// ErrOverloaded instead.
-func TestNestedSubmitNonblocking(t *testing.T) {
-	p := newPool(t, executor.Config{Workers: 1, Nonblocking: true})
-	inner := make(chan error, 1)
-	if err := p.Submit(func() { inner <- p.Submit(func() {}) }); err != nil {
-		t.Fatal(err)
-	}
-	if err := recv(t, inner, "the nested Submit"); !errors.Is(err, executor.ErrOverloaded) {
-		t.Fatalf("nested Submit to a full Nonblocking pool: got %v, want ErrOverloaded", err)
-	}
-}
-
 // TestPanics pins the panic difference: pond's Go recovers a panic and only
 // counts it; here PanicHandler sees each one exactly once, and the pool
 // keeps its capacity.

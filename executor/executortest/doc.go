@@ -69,6 +69,8 @@
 //     tasks at once, before its workers could get ready; the next Submit
 //     returns an error matching executor.ErrOverloaded without blocking; once
 //     the tasks finish, it accepts again.
+//   - NestedSubmit: a task that submits to its own full Nonblocking executor
+//     gets ErrOverloaded instead of waiting forever, and what was accepted runs.
 //   - QueueSize: with every worker busy exactly QueueSize more tasks are
 //     accepted and none of them starts; a further Submit returns ErrOverloaded
 //     (Nonblocking) or blocks until a task finishes (blocking).

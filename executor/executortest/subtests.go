@@ -40,6 +40,7 @@ func subtests() []subtest {
 		{"ConcurrentShutdown", testConcurrentShutdown},
 		{"Panics", testPanics},
 		{"Nonblocking", testNonblocking},
+		{"NestedSubmit", testNestedSubmit},
 		{"QueueSize", testQueueSize},
 		{"Stats", testStats},
 	}
@@ -972,6 +973,52 @@ func testNonblocking(t *testing.T, s *suite) {
 			if t.Failed() {
 				return
 			}
+		}
+	})
+}
+
+// testNestedSubmit: a task that submits to its own full executor would wait
+// forever if Submit blocked; a Nonblocking executor must answer
+// ErrOverloaded instead, and still run what it accepted.
+func testNestedSubmit(t *testing.T, s *suite) {
+	forConfigs(t, s, []executor.Config{
+		{Workers: 1, Nonblocking: true},
+		{Workers: 1, QueueSize: 2, Nonblocking: true},
+	}, func(t *testing.T, s *suite, cfg executor.Config) {
+		ex := s.start(t, cfg)
+		var innerRan atomic.Int64
+		// The outer task holds the only worker while it submits QueueSize+1
+		// tasks: the first QueueSize fit the queue, the last finds no room.
+		errs := make(chan []error, 1)
+		if err := ex.Submit(func() {
+			var got []error
+			for i := 0; i <= cfg.QueueSize; i++ {
+				got = append(got, ex.Submit(func() { innerRan.Add(1) }))
+			}
+			errs <- got
+		}); err != nil {
+			t.Fatalf("outer Submit: got %v, want nil", err)
+		}
+		got := s.await(t, call(func() error {
+			for i, err := range <-errs {
+				want := error(nil)
+				if i == cfg.QueueSize {
+					want = executor.ErrOverloaded
+				}
+				if !errors.Is(err, want) {
+					return fmt.Errorf("nested Submit %d of %d from inside a task: got %v, want %v", i+1, cfg.QueueSize+1, err, want)
+				}
+			}
+			return nil
+		}), "the nested Submits to return")
+		if got != nil {
+			t.Error(got)
+		}
+		if err := s.shutdown(ex, context.Background()); err != nil {
+			t.Errorf("Shutdown: got %v, want nil", err)
+		}
+		if n := innerRan.Load(); n != int64(cfg.QueueSize) {
+			t.Errorf("nested tasks run: got %d, want the %d accepted", n, cfg.QueueSize)
 		}
 	})
 }
