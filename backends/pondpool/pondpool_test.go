@@ -309,61 +309,6 @@ func TestPanics(t *testing.T) {
 	}
 }
 
-// TestShutdownRacingSubmits: every task accepted while Shutdown begins has
-// finished when it returns nil, and the counters add up.
-func TestShutdownRacingSubmits(t *testing.T) {
-	for _, cfg := range []executor.Config{
-		{Workers: 2},
-		{Workers: 2, QueueSize: 8},
-		{Workers: 2, Nonblocking: true},
-		{Workers: 3, QueueSize: 4, Nonblocking: true},
-	} {
-		p := newPool(t, cfg)
-		var accepted, finished atomic.Int64
-		task := func() {
-			runtime.Gosched()
-			finished.Add(1)
-		}
-		var wg sync.WaitGroup
-		for g := 0; g < 4; g++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for {
-					err := p.Submit(task)
-					switch {
-					case err == nil:
-						accepted.Add(1)
-					case errors.Is(err, executor.ErrClosed):
-						return
-					case errors.Is(err, executor.ErrOverloaded):
-						runtime.Gosched() // let the workers run on a small machine
-					default:
-						t.Errorf("Submit: %v", err)
-						return
-					}
-				}
-			}()
-		}
-		waitFor(t, "some tasks to finish", func() bool { return finished.Load() > 100 })
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		err := p.Shutdown(ctx)
-		f := finished.Load()
-		cancel()
-		wg.Wait()
-		if err != nil {
-			t.Fatalf("%+v: Shutdown: %v", cfg, err)
-		}
-		if a := accepted.Load(); f != a {
-			t.Fatalf("%+v: tasks finished when Shutdown returned nil: got %d, want all %d accepted", cfg, f, a)
-		}
-		s := p.Stats()
-		if s.Submitted != uint64(f) || s.Completed != uint64(f) || s.Running != 0 || s.Queued != 0 {
-			t.Fatalf("%+v: Stats after Shutdown: got %+v, want Submitted == Completed == %d, Running == Queued == 0", cfg, s, f)
-		}
-	}
-}
-
 func TestErrorsWrapped(t *testing.T) {
 	p := newPool(t, executor.Config{Workers: 1})
 	if err := p.Shutdown(context.Background()); err != nil {

@@ -50,7 +50,7 @@
 //     ErrClosed once Shutdown begins, without waiting for room.
 //   - ShutdownRacesSubmit: with Submits racing Shutdown, every task accepted
 //     has run by the time Shutdown returns nil, and Submit after that returns
-//     ErrClosed.
+//     ErrClosed; Stats (when reported) count exactly the accepted tasks.
 //   - ShutdownDeadline: Shutdown whose context ends (deadline or canceled)
 //     while a task runs returns ctx.Err() promptly and stops intake; the
 //     accepted tasks, queued ones included, still finish in the background

@@ -577,6 +577,7 @@ func testShutdownRacesSubmit(t *testing.T, s *suite) {
 		{Workers: 2, QueueSize: 2},
 		{Workers: 2},
 		{Workers: 2, QueueSize: 2, Nonblocking: true},
+		{Workers: 3, QueueSize: 4, Nonblocking: true},
 	}, func(t *testing.T, s *suite, cfg executor.Config) {
 		ex := s.start(t, cfg)
 		const submitters = 8
@@ -659,6 +660,11 @@ func testShutdownRacesSubmit(t *testing.T, s *suite) {
 		}
 		if lost != 0 || twice != 0 || rejectedRan != 0 {
 			t.Errorf("of %d accepted tasks, %d never ran and %d ran more than once; %d rejected tasks ran; want each accepted task run exactly once and no rejected one", acc, lost, twice, rejectedRan)
+		}
+		if r, ok := ex.(executor.StatsReporter); ok {
+			if got := r.Stats(); got.Submitted != uint64(acc) || got.Completed != uint64(acc) || got.Running != 0 || got.Queued != 0 {
+				t.Errorf("Stats() after Shutdown raced Submit: got %+v, want Submitted == Completed == %d, Running == Queued == 0", got, acc)
+			}
 		}
 	})
 }
