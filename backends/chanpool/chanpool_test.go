@@ -155,3 +155,19 @@ func TestConformance(t *testing.T) {
 		return chanpool.New(cfg)
 	})
 }
+
+// Submit is what every task pays for: it must not allocate.
+func TestSubmitDoesNotAllocate(t *testing.T) {
+	for _, nonblocking := range []bool{false, true} {
+		p := mustNew(t, executor.Config{Workers: 2, QueueSize: 1024, Nonblocking: nonblocking})
+		task := func() {}
+		allocs := testing.AllocsPerRun(1000, func() {
+			if err := p.Submit(task); err != nil && !errors.Is(err, executor.ErrOverloaded) {
+				t.Fatal(err)
+			}
+		})
+		if allocs != 0 {
+			t.Errorf("Nonblocking %v: Submit allocated %v times per call; want 0", nonblocking, allocs)
+		}
+	}
+}
