@@ -237,7 +237,13 @@ func TestNoIdleWorkerWhileQueued(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		waitFor(t, "the warm-up tasks to finish", func() bool { s := p.Stats(); return s.Completed == 2 && s.Submitted == 2 })
+		// Completed counts a task as soon as it returned, a moment before its
+		// worker gives back the task's slot: wait for the slots too (Running
+		// and Queued both 0), or the last Submit below may find the Pool full.
+		waitFor(t, "the warm-up tasks to finish", func() bool {
+			s := p.Stats()
+			return s.Completed == 2 && s.Submitted == 2 && s.Running == 0 && s.Queued == 0
+		})
 		gate := make(chan struct{})
 		var started atomic.Int32
 		for i := 0; i < workers+queue; i++ {
