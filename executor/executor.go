@@ -117,7 +117,7 @@ func RunTask(task func(), onPanic func(any)) (panicked bool) {
 		// *runtime.PanicNilError since Go 1.21), which must not be stopped.
 		if v := recover(); v != nil {
 			panicked = true
-			handlePanic(v, onPanic)
+			HandlePanic(v, onPanic)
 		}
 	}()
 	task()
@@ -125,7 +125,14 @@ func RunTask(task func(), onPanic func(any)) (panicked bool) {
 	return false
 }
 
-func handlePanic(v any, onPanic func(any)) {
+// HandlePanic hands v, the value recovered from a panicking task, to
+// onPanic, as RunTask does: a panic inside onPanic is recovered and logged
+// with log/slog, so HandlePanic always returns. It is for backends that
+// recover panics themselves rather than through RunTask, for example with
+// one deferred recover around a worker's whole run of tasks. Call it from
+// the deferred function that recovered v, so that a handler that prints the
+// stack (DefaultPanicHandler) shows where the task panicked.
+func HandlePanic(v any, onPanic func(any)) {
 	defer func() {
 		if r := recover(); r != nil {
 			slog.Error("executor: PanicHandler panicked", "panic", r, "task_panic", v, "stack", string(debug.Stack()))

@@ -111,6 +111,16 @@ func TestRunTaskLetsGoexitProceed(t *testing.T) {
 	}
 }
 
+func TestHandlePanic(t *testing.T) {
+	var got []any
+	executor.HandlePanic("boom", func(v any) { got = append(got, v) })
+	if len(got) != 1 || got[0] != "boom" {
+		t.Errorf("handler got %#v; want exactly one call with \"boom\"", got)
+	}
+	// A panicking handler is recovered: HandlePanic returns.
+	executor.HandlePanic("boom", func(any) { panic("handler") })
+}
+
 func TestCounters(t *testing.T) {
 	var c executor.Counters
 	c.Submitted()

@@ -23,12 +23,24 @@ var (
 
 // Pool is a fixed set of worker goroutines fed by one channel. Create it with
 // New; the zero Pool is not usable. All methods are safe for concurrent use.
+//
+// Fields are grouped by who writes them, each group padded to its own
+// cache lines: the read-mostly fields every Submit and every task reads, the
+// counters every Submit writes, and the counters workers write. Without the
+// padding each Submit's add to entered would evict the line holding tasks
+// and onPanic from every worker's cache.
 type Pool struct {
+	// Read-mostly: set by New, or written once by Shutdown.
 	tasks       chan func()
 	workers     []worker
 	onPanic     func(any)
 	nonblocking bool
-	capacity    int64 // Workers+QueueSize: the most outstanding tasks a Nonblocking pool admits
+	capacity    int64         // Workers+QueueSize: the most outstanding tasks a Nonblocking pool admits
+	closing     atomic.Bool   // set once, when Shutdown begins
+	done        chan struct{} // closed when Shutdown begins: wakes blocked submitters
+	stopped     chan struct{} // closed when the last worker has exited
+
+	_ cacheLinePad
 
 	// The task channel must be closed (the book's "drop the sender") only
 	// when no Submit can still send on it. Rather than a lock around every
@@ -37,24 +49,29 @@ type Pool struct {
 	// is set, a Submit that has not yet entered can only withdraw, so when
 	// the tasks the workers have started equal entered-withdrawn, no Submit
 	// is in flight and the channel is empty: see closeIfQuiescent.
-	entered   atomic.Uint64
-	withdrawn atomic.Uint64
-	started   atomic.Uint64 // the sum of the workers' published started counts; see publish
-	closing   atomic.Bool
-	done      chan struct{} // closed when Shutdown begins: wakes blocked submitters
-
-	shutdown   sync.Once
-	closeTasks sync.Once
-	stopped    chan struct{} // closed when the last worker has exited
-	live       atomic.Int32  // workers not yet exited; the last one closes stopped
-
+	//
 	// pending counts a Nonblocking pool's tasks accepted and not finished;
 	// Submit admits a task only while it is below capacity, so the send into
-	// the channel (buffer capacity) can never block.
+	// the channel (buffer capacity) can never block. It sits beside entered
+	// because a Nonblocking Submit writes both.
+	entered atomic.Uint64
 	pending atomic.Int64
 
-	submitted executor.HighWater // keeps Stats' derived Submitted monotonic
+	_ cacheLinePad
+
+	// Written by workers (started, live), by Submits that fail (withdrawn),
+	// by Shutdown and by Stats.
+	started    atomic.Uint64 // the sum of the workers' published started counts; see publish
+	withdrawn  atomic.Uint64
+	live       atomic.Int32 // workers not yet exited; the last one closes stopped
+	shutdown   sync.Once
+	closeTasks sync.Once
+	submitted  executor.HighWater // keeps Stats' derived Submitted monotonic
 }
+
+// cacheLinePad keeps the fields before it and after it on different cache
+// lines; 128 bytes also covers CPUs that fetch lines in adjacent pairs.
+type cacheLinePad [128]byte
 
 // publishEvery is how many tasks a busy worker runs between publishing its
 // counters; a worker also publishes whenever it starts or stops waiting.
@@ -73,7 +90,7 @@ const publishEvery = 32
 type worker struct {
 	state    atomic.Uint64
 	panicked atomic.Uint64
-	_        [128 - 2*8]byte
+	_        [128 - 2*8]byte // see cacheLinePad
 }
 
 // New starts cfg.Workers worker goroutines and returns the pool. It returns
@@ -186,26 +203,56 @@ func (p *Pool) closeIfQuiescent() {
 	}
 }
 
+// loop is one worker goroutine's own state. It lives in work, outside run,
+// so that it survives a panic unwinding run.
+type loop struct {
+	w         *worker
+	completed uint64 // this worker's finished tasks; w.state publishes them
+	idle      bool   // whether w.state says this worker runs nothing
+	replaced  bool   // a new goroutine has taken over w; this one must end
+}
+
 // work runs tasks until the channel is closed and drained.
 func (p *Pool) work(w *worker) {
-	completed := w.state.Load() / 2 // this worker's finished tasks; w.state publishes them
-	idle := true                    // whether w.state says this worker runs nothing
-	drained := false
-	defer func() {
-		if !drained {
-			// A task called runtime.Goexit, which ends this goroutine
-			// whatever we do. Count the task as finished and start a
-			// replacement, so capacity is not lost.
-			p.publish(w, 2*(completed+1))
-			if p.nonblocking {
-				p.pending.Add(-1)
-			}
-			go p.work(w)
+	l := loop{w: w, completed: w.state.Load() / 2, idle: true}
+	for !p.run(&l) {
+		if l.replaced {
 			return
 		}
-		if p.live.Add(-1) == 0 {
-			close(p.stopped)
+	}
+	p.publish(w, 2*l.completed)
+	if p.live.Add(-1) == 0 {
+		close(p.stopped)
+	}
+}
+
+// run takes tasks from the channel and runs them, and returns true once the
+// channel is closed and drained. A panicking task ends run early: its
+// deferred function hands the value to the PanicHandler, counts the task as
+// finished, and run returns false for work to call it again. One deferred
+// recover per run of tasks, rather than executor.RunTask around each one,
+// keeps the per-task path as short as the book's loop.
+func (p *Pool) run(l *loop) (drained bool) {
+	defer func() {
+		if drained {
+			return
 		}
+		if v := recover(); v != nil {
+			l.w.panicked.Add(1)
+			executor.HandlePanic(v, p.onPanic)
+			p.finished(l)
+			return
+		}
+		// The task called runtime.Goexit, which ends this goroutine whatever
+		// we do. (Or, under GODEBUG=panicnil=1, it called panic(nil), which
+		// recovers as nil: work then returns.) Count the task as finished
+		// and start a replacement, so capacity is not lost.
+		p.publish(l.w, 2*(l.completed+1))
+		if p.nonblocking {
+			p.pending.Add(-1)
+		}
+		l.replaced = true
+		go p.work(l.w)
 	}()
 	for {
 		var task func()
@@ -215,9 +262,9 @@ func (p *Pool) work(w *worker) {
 		default:
 			// About to wait: publish first, so an idle pool's Stats add up
 			// and closeIfQuiescent sees this worker's every task.
-			if !idle {
-				p.publish(w, 2*completed)
-				idle = true
+			if !l.idle {
+				p.publish(l.w, 2*l.completed)
+				l.idle = true
 			}
 			if p.closing.Load() {
 				p.closeIfQuiescent()
@@ -225,26 +272,27 @@ func (p *Pool) work(w *worker) {
 			task, ok = <-p.tasks
 		}
 		if !ok {
-			break
+			return true
 		}
-		if idle {
-			p.publish(w, 2*completed+1)
-			idle = false
+		if l.idle {
+			p.publish(l.w, 2*l.completed+1)
+			l.idle = false
 		}
-		if executor.RunTask(task, p.onPanic) {
-			w.panicked.Add(1)
-		}
-		completed++
-		if p.nonblocking {
-			p.pending.Add(-1)
-		}
-		if completed%publishEvery == 0 {
-			p.publish(w, 2*completed)
-			idle = true
-		}
+		task()
+		p.finished(l)
 	}
-	p.publish(w, 2*completed)
-	drained = true
+}
+
+// finished accounts for a task that returned or panicked.
+func (p *Pool) finished(l *loop) {
+	l.completed++
+	if p.nonblocking {
+		p.pending.Add(-1)
+	}
+	if l.completed%publishEvery == 0 {
+		p.publish(l.w, 2*l.completed)
+		l.idle = true
+	}
 }
 
 // publish stores a worker's new state and adds the tasks it has started since

@@ -3,8 +3,12 @@ package chanpool_test
 import (
 	"context"
 	"errors"
+	"os"
+	"os/exec"
 	"runtime"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -83,6 +87,59 @@ func TestGoexitKeepsCapacity(t *testing.T) {
 	}
 	if len(handled) != 0 {
 		t.Errorf("PanicHandler got %v; want no calls for Goexit", handled)
+	}
+}
+
+// A task that panics with nil must not cost capacity either. Since Go 1.21 it
+// is an ordinary panic (*runtime.PanicNilError); under GODEBUG=panicnil=1 it
+// recovers as nil, like runtime.Goexit, yet the goroutine goes on:
+// TestPanicNilOldSemantics runs this test again that way.
+func TestPanicNilKeepsCapacity(t *testing.T) {
+	oldSemantics := strings.Contains(os.Getenv("GODEBUG"), "panicnil=1")
+	const workers = 2
+	var handled atomic.Int64
+	p := mustNew(t, executor.Config{Workers: workers, PanicHandler: func(any) { handled.Add(1) }})
+	const n = 4 * workers
+	for i := 0; i < n; i++ {
+		if err := p.Submit(func() { panic(nil) }); err != nil {
+			t.Fatalf("Submit: %v", err)
+		}
+	}
+	var started sync.WaitGroup
+	started.Add(workers)
+	release := make(chan struct{})
+	for i := 0; i < workers; i++ {
+		if err := p.Submit(func() { started.Done(); <-release }); err != nil {
+			t.Fatalf("Submit: %v", err)
+		}
+	}
+	all := make(chan struct{})
+	go func() { started.Wait(); close(all) }()
+	waitFor(t, all, "all workers to run a task after panic(nil)")
+	close(release)
+	if err := p.Shutdown(context.Background()); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	wantPanicked := uint64(n)
+	if oldSemantics {
+		wantPanicked = 0 // recover() returns nil: nothing to hand over
+	}
+	s := p.Stats()
+	if s.Submitted != n+workers || s.Completed != n+workers || s.Panicked != wantPanicked || handled.Load() != int64(wantPanicked) {
+		t.Errorf("GODEBUG=%q: Stats = %+v, PanicHandler calls %d; want Submitted = Completed = %d, Panicked = calls = %d",
+			os.Getenv("GODEBUG"), s, handled.Load(), n+workers, wantPanicked)
+	}
+}
+
+func TestPanicNilOldSemantics(t *testing.T) {
+	if strings.Contains(os.Getenv("GODEBUG"), "panicnil=1") {
+		return // this is the child run
+	}
+	cmd := exec.Command(os.Args[0], "-test.run", "^TestPanicNilKeepsCapacity$", "-test.count", "1")
+	cmd.Env = append(os.Environ(), "GODEBUG=panicnil=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "PASS") {
+		t.Fatalf("TestPanicNilKeepsCapacity under GODEBUG=panicnil=1: %v\n%s", err, out)
 	}
 }
 
