@@ -8,8 +8,10 @@
 // workers drain what is queued, and waits for them to exit, bounded here by a
 // context.
 //
-// Beyond the book: a panicking task is recovered (see executor.RunTask) and its
-// worker keeps serving; a task that calls runtime.Goexit ends only its worker's
+// Beyond the book: a panicking task is recovered, its value handed to
+// Config.PanicHandler through executor.HandlePanic, and its worker keeps
+// serving (one deferred recover covers a worker's whole run of tasks, so a
+// task that returns pays for none); a task that calls runtime.Goexit ends only its worker's
 // goroutine, which is replaced at once; Submit never panics after Shutdown;
 // submitters blocked on a full queue are woken by Shutdown; and a Nonblocking
 // pool admits exactly Workers+QueueSize outstanding tasks, whether or not the
