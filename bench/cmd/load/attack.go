@@ -17,6 +17,7 @@ type summary struct {
 	Backend  string
 	Scenario string // scenarioFixed, scenarioMax or scenarioOverload
 	Mode     string // overload only: "blocking" or "nonblocking"
+	Round    int    // fixed and max only: the 0-based round it ran in
 
 	Sent    uint64        // requests sent
 	OK      uint64        // 2xx responses
@@ -88,7 +89,7 @@ func newClient(timeout time.Duration) *http.Client {
 
 // plan is one attack to make.
 type plan struct {
-	Label      string // for the progress line
+	Label      string // for the progress line, round included
 	URL        string
 	Rate       int    // requests per second; 0: as fast as MaxWorkers clients go
 	Workers    uint64 // vegeta's initial workers
@@ -183,7 +184,7 @@ func attack(client *http.Client, r plan, s summary, progress io.Writer) summary 
 				s.Errors[msg]++
 			}
 		case <-tick.C:
-			fmt.Fprintf(progress, "load: %-8s %-20s %5.1fs sent %7d, done %7d: %d ok, %d 503, %d failed\n",
+			fmt.Fprintf(progress, "load: %-8s %-26s %5.1fs sent %7d, done %7d: %d ok, %d 503, %d failed\n",
 				s.Backend, r.Label, time.Since(start).Seconds(), sent.Load(), s.Sent, s.OK, s.Shed, s.Failed)
 		case <-hard.C:
 			// vegeta should have stopped by now; make it (it still

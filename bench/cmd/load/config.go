@@ -17,7 +17,8 @@ var knownBackends = []string{"chanpool", "ants", "pond", "none"}
 
 // config is everything one invocation measures.
 type config struct {
-	Backends  []string      // servers for the fixed-rate and maximum runs, in order
+	Backends  []string      // servers for the fixed-rate and maximum runs, in round 0's order
+	Rounds    int           // passes over Backends; each rotates the order by one
 	Duration  time.Duration // each measured fixed-rate and maximum run
 	Warmup    time.Duration // unmeasured maximum-rate run before them, per server
 	Rate      int           // fixed-rate run: requests per second
@@ -40,10 +41,11 @@ type config struct {
 }
 
 // defaultConfig is what a bare `go run ./bench/cmd/load` measures: about
-// two minutes on a 2-core machine.
+// five minutes on a 2-core machine.
 func defaultConfig() config {
 	return config{
 		Backends:         append([]string(nil), knownBackends...),
+		Rounds:           3,
 		Duration:         8 * time.Second,
 		Warmup:           time.Second,
 		Rate:             1000,
@@ -66,6 +68,7 @@ func defaultConfig() config {
 func quickConfig(c config, set map[string]bool) config {
 	q := map[string]func(){
 		"duration":          func() { c.Duration = time.Second },
+		"rounds":            func() { c.Rounds = 1 },
 		"warmup":            func() { c.Warmup = 200 * time.Millisecond },
 		"overload-duration": func() { c.OverloadDuration = 1500 * time.Millisecond },
 		"overload-backends": func() { c.OverloadBackends = []string{"chanpool"} },
@@ -91,15 +94,17 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), `load drives loopback HTTP load at httpdemo, once per backend, with vegeta's
-library, and prints a Markdown table of requests per second, latency and errors.
+		fmt.Fprint(fs.Output(), `load drives loopback HTTP load at httpdemo, per backend and round, with
+vegeta's library, and prints a Markdown table of requests per second, latency and errors.
 
 Usage: go run ./bench/cmd/load [flags]
 
 Scenarios, per backend: a fixed-rate run of GET /, a maximum run of GET / (vegeta's
 rate 0: -clients concurrent clients, each sending its next request when the last
-returns); then, per -overload-backends, GET /sleep above capacity, blocking and
--nonblocking. Defaults take about 2 minutes; -quick about 20 s.
+returns), both repeated for -rounds rounds, a fresh server each time and the
+backend order rotated by one each round; the tables give medians over the rounds.
+Then, per -overload-backends, GET /sleep above capacity, blocking and -nonblocking,
+one run each. Defaults take about 5 minutes; -quick about 20 s.
 
 Flags:
 `)
@@ -108,6 +113,7 @@ Flags:
 	backends := strings.Join(c.Backends, ",")
 	overBackends := strings.Join(c.OverloadBackends, ",")
 	fs.StringVar(&backends, "backends", backends, "comma-separated `names` for the fixed-rate and maximum runs: "+strings.Join(knownBackends, ", "))
+	fs.IntVar(&c.Rounds, "rounds", c.Rounds, "repeat the fixed-rate and maximum runs this many times, rotating the backend order each round; the tables give medians")
 	fs.DurationVar(&c.Duration, "duration", c.Duration, "length of each fixed-rate and maximum run")
 	fs.DurationVar(&c.Warmup, "warmup", c.Warmup, "unmeasured maximum-rate run on each new server before the measured ones (0: none)")
 	fs.IntVar(&c.Rate, "rate", c.Rate, "fixed-rate run: requests per second")
@@ -122,7 +128,7 @@ Flags:
 	fs.IntVar(&c.OverloadWorkers, "overload-workers", c.OverloadWorkers, "httpdemo -workers for the overload runs")
 	fs.IntVar(&c.OverloadQueue, "overload-queue", c.OverloadQueue, "httpdemo -queue for the overload runs")
 	fs.DurationVar(&c.OverloadSleep, "overload-sleep", c.OverloadSleep, "httpdemo -sleep for the overload runs")
-	fs.BoolVar(&c.Quick, "quick", false, "CI-sized run: -duration 1s -warmup 200ms -overload-duration 1.5s -overload-backends chanpool (flags given explicitly win)")
+	fs.BoolVar(&c.Quick, "quick", false, "CI-sized run: -rounds 1 -duration 1s -warmup 200ms -overload-duration 1.5s -overload-backends chanpool (flags given explicitly win)")
 	fs.StringVar(&c.Out, "out", "", "also write the Markdown to this `file`")
 	fs.StringVar(&c.Httpdemo, "httpdemo", "", "use this prebuilt httpdemo `binary` instead of building one")
 	if err := fs.Parse(args); err != nil {
@@ -187,6 +193,7 @@ func (c config) validate() error {
 		want string
 	}{
 		{len(c.Backends)+len(c.OverloadBackends) > 0, "backends", "", "at least one backend here or in -overload-backends"},
+		{c.Rounds >= 1, "rounds", c.Rounds, ">= 1"},
 		{c.Duration > 0 && c.Duration <= time.Hour, "duration", c.Duration, "in (0, 1h]"},
 		{c.Warmup >= 0 && c.Warmup <= time.Hour, "warmup", c.Warmup, "in [0, 1h]"},
 		{c.Rate > 0, "rate", c.Rate, "> 0"},

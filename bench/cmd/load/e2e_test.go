@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -9,10 +10,11 @@ import (
 )
 
 // TestMeasure builds httpdemo and runs every scenario briefly against real
-// processes. It asserts counts, not speeds: every request of the fixed and
-// maximum runs succeeds, the blocking overload run sheds nothing, the
-// nonblocking one sheds some (it gets three times its capacity), and each
-// server exits 0 after SIGTERM.
+// processes, two rounds. It asserts counts and order, not speeds: the
+// second round runs the backends in rotated order, every request of the
+// fixed and maximum runs succeeds, the blocking overload run sheds nothing,
+// the nonblocking one sheds some (it gets three times its capacity), and
+// each server exits 0 after SIGTERM.
 func TestMeasure(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds httpdemo and runs it: skipped with -short")
@@ -23,7 +25,7 @@ func TestMeasure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := parseConfig([]string{"-backends", "chanpool,none", "-overload-backends", "ants",
+	c, err := parseConfig([]string{"-backends", "chanpool,none", "-rounds", "2", "-overload-backends", "ants",
 		"-duration", "300ms", "-warmup", "0s", "-rate", "200", "-clients", "8",
 		"-overload-duration", "400ms", "-overload-rate", "240", "-timeout", "20s"}, io.Discard)
 	if err != nil {
@@ -33,8 +35,16 @@ func TestMeasure(t *testing.T) {
 	if len(problems) > 0 {
 		t.Errorf("problems: %s", strings.Join(problems, "\n"))
 	}
-	if len(sums) != 6 {
-		t.Fatalf("got %d summaries; want 6 (2 backends × 2 runs, 1 × 2 overload modes)", len(sums))
+	if len(sums) != 10 {
+		t.Fatalf("got %d summaries; want 10 (2 rounds × 2 backends × 2 runs, 1 × 2 overload modes)", len(sums))
+	}
+	var order []string
+	for _, s := range sums {
+		order = append(order, fmt.Sprintf("%s/%s/%d", s.Backend, s.Scenario, s.Round))
+	}
+	want := "chanpool/fixed/0 chanpool/max/0 none/fixed/0 none/max/0 none/fixed/1 none/max/1 chanpool/fixed/1 chanpool/max/1 ants/overload/0 ants/overload/0"
+	if got := strings.Join(order, " "); got != want {
+		t.Errorf("runs went\n %s; want\n %s", got, want)
 	}
 	for _, s := range sums {
 		name := s.Backend + " " + s.Scenario + " " + s.Mode

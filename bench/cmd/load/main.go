@@ -84,31 +84,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // measure runs every scenario c asks for against httpdemo binary bin, one
 // server process at a time, and returns the summaries and the problems met
-// (a server that failed to start or exited non-zero). Progress goes to
-// progress.
+// (a server that failed to start or exited non-zero). The fixed-rate and
+// maximum runs come first, c.Rounds times over c.Backends in the order
+// rotate gives for each round; then the overload runs, once each. Progress
+// goes to progress.
 func measure(c config, bin string, progress io.Writer) ([]summary, []string) {
 	var sums []summary
 	var problems []string
-	for _, backend := range c.Backends {
-		srv, err := startServer(bin, c.ServerCap, "-backend", backend, "-workers", strconv.Itoa(c.Workers))
-		if err != nil {
-			problems = append(problems, fmt.Sprintf("%s: %v", backend, err))
-			continue
-		}
-		fmt.Fprintf(progress, "load: %s listening on %s\n", backend, srv.Addr)
-		client := newClient(c.Timeout)
-		url := "http://" + srv.Addr + "/"
-		if c.Warmup > 0 {
-			attack(client, plan{Label: "warmup", URL: url, Rate: 0, Workers: uint64(c.Clients), MaxWorkers: uint64(c.Clients),
-				Duration: c.Warmup, MaxReqs: c.MaxReqs, Timeout: c.Timeout}, summary{Backend: backend}, progress)
-		}
-		sums = append(sums, attack(client, plan{Label: fmt.Sprintf("fixed %d/s", c.Rate), URL: url, Rate: c.Rate, Workers: 10, MaxWorkers: 10000,
-			Duration: c.Duration, MaxReqs: c.MaxReqs, Timeout: c.Timeout}, summary{Backend: backend, Scenario: scenarioFixed}, progress))
-		sums = append(sums, attack(client, plan{Label: fmt.Sprintf("max %d clients", c.Clients), URL: url, Rate: 0, Workers: uint64(c.Clients), MaxWorkers: uint64(c.Clients),
-			Duration: c.Duration, MaxReqs: c.MaxReqs, Timeout: c.Timeout}, summary{Backend: backend, Scenario: scenarioMax}, progress))
-		client.CloseIdleConnections()
-		if err := srv.Stop(); err != nil {
-			problems = append(problems, fmt.Sprintf("%s: %v", backend, err))
+	for r := 0; r < c.Rounds; r++ {
+		for _, backend := range rotate(c.Backends, r) {
+			s, err := measureBackend(c, bin, backend, r, progress)
+			sums = append(sums, s...)
+			if err != nil {
+				problems = append(problems, fmt.Sprintf("%s round %d/%d: %v", backend, r+1, c.Rounds, err))
+			}
 		}
 	}
 
@@ -137,6 +126,44 @@ func measure(c config, bin string, progress io.Writer) ([]summary, []string) {
 		}
 	}
 	return sums, problems
+}
+
+// rotate returns backends rotated left by round: round 0 is backends as
+// given, round 1 starts with the second, and so on, so that over
+// len(backends) rounds each backend runs once in each position.
+func rotate(backends []string, round int) []string {
+	if len(backends) == 0 {
+		return nil
+	}
+	k := round % len(backends)
+	return append(append([]string(nil), backends[k:]...), backends[:k]...)
+}
+
+// measureBackend starts a fresh server for backend, warms it up, makes
+// round's fixed-rate and maximum runs against it and stops it. It returns
+// the runs' summaries, none if the server did not start, and the start or
+// stop error.
+func measureBackend(c config, bin, backend string, round int, progress io.Writer) ([]summary, error) {
+	srv, err := startServer(bin, c.ServerCap, "-backend", backend, "-workers", strconv.Itoa(c.Workers))
+	if err != nil {
+		return nil, err
+	}
+	tag := fmt.Sprintf("round %d/%d", round+1, c.Rounds)
+	fmt.Fprintf(progress, "load: %s: %s listening on %s\n", tag, backend, srv.Addr)
+	client := newClient(c.Timeout)
+	url := "http://" + srv.Addr + "/"
+	if c.Warmup > 0 {
+		attack(client, plan{Label: tag + " warmup", URL: url, Rate: 0, Workers: uint64(c.Clients), MaxWorkers: uint64(c.Clients),
+			Duration: c.Warmup, MaxReqs: c.MaxReqs, Timeout: c.Timeout}, summary{Backend: backend}, progress)
+	}
+	sums := []summary{
+		attack(client, plan{Label: fmt.Sprintf("%s fixed %d/s", tag, c.Rate), URL: url, Rate: c.Rate, Workers: 10, MaxWorkers: 10000,
+			Duration: c.Duration, MaxReqs: c.MaxReqs, Timeout: c.Timeout}, summary{Backend: backend, Scenario: scenarioFixed, Round: round}, progress),
+		attack(client, plan{Label: fmt.Sprintf("%s max %d clients", tag, c.Clients), URL: url, Rate: 0, Workers: uint64(c.Clients), MaxWorkers: uint64(c.Clients),
+			Duration: c.Duration, MaxReqs: c.MaxReqs, Timeout: c.Timeout}, summary{Backend: backend, Scenario: scenarioMax, Round: round}, progress),
+	}
+	client.CloseIdleConnections()
+	return sums, srv.Stop()
 }
 
 // commandLine returns the command that ran, args quoted where a shell
