@@ -15,7 +15,11 @@ const (
 	// chanSelectDefault: a Nonblocking Submit is
 	//	select { case tasks <- task: default: return ErrOverloaded }
 	// on a channel with QueueSize buffer slots, so a fresh pool whose workers
-	// have not reached their receive yet rejects tasks it has room for.
+	// have not reached their receive yet rejects tasks it has room for. So
+	// that the suite meets the bug every time, not only when the scheduler
+	// happens to run a Submit before the workers, the workers wait until the
+	// first Submit has tried its send (or Shutdown begins): an order that a
+	// busy machine produces anyway.
 	chanSelectDefault chanBug = iota + 1
 	// chanCloseTasks: Shutdown closes the task channel while Submit may
 	// still send on it, so Submit after Shutdown panics ("send on closed
@@ -33,6 +37,9 @@ type chanPool struct {
 	quit  chan struct{} // closed when Shutdown begins
 	once  sync.Once     // closes quit (and, after the senders left, tasks)
 	done  chan struct{} // closed when every worker has exited
+
+	start     chan struct{} // chanSelectDefault: the workers wait for it; see release
+	startOnce sync.Once
 
 	// mu is held for reading by every sender and for writing by Shutdown
 	// around close(tasks), so no send can meet a closed channel (unless
@@ -53,12 +60,17 @@ func newChanPool(cfg executor.Config, b chanBug) (executor.Executor, error) {
 		tasks: make(chan func(), cfg.QueueSize),
 		quit:  make(chan struct{}),
 		done:  make(chan struct{}),
+		start: make(chan struct{}),
+	}
+	if b != chanSelectDefault {
+		p.release()
 	}
 	var wg sync.WaitGroup
 	wg.Add(cfg.Workers)
 	for i := 0; i < cfg.Workers; i++ {
 		go func() {
 			defer wg.Done()
+			<-p.start
 			for task := range p.tasks {
 				executor.RunTask(task, cfg.PanicHandler)
 			}
@@ -83,6 +95,7 @@ func (p *chanPool) Submit(task func()) error {
 		}
 	}
 	if p.cfg.Nonblocking {
+		defer p.release()
 		select {
 		case p.tasks <- task:
 			return nil
@@ -90,6 +103,7 @@ func (p *chanPool) Submit(task func()) error {
 			return fmt.Errorf("chanpool: %w", executor.ErrOverloaded)
 		}
 	}
+	p.release()
 	select {
 	case p.tasks <- task:
 		return nil
@@ -98,7 +112,11 @@ func (p *chanPool) Submit(task func()) error {
 	}
 }
 
+// release lets the workers start.
+func (p *chanPool) release() { p.startOnce.Do(func() { close(p.start) }) }
+
 func (p *chanPool) Shutdown(ctx context.Context) error {
+	p.release()
 	p.once.Do(func() {
 		close(p.quit)
 		if p.bug != chanCloseTasks {
