@@ -45,7 +45,9 @@
 //   - SubmitAfterShutdown: Submit after Shutdown returns an error matching
 //     executor.ErrClosed, never panics, and its task never runs.
 //   - ShutdownDrainsQueue: Shutdown waits for running and queued tasks, also
-//     when called right after many Submits.
+//     when called right after many Submits. (The full executor's tasks are
+//     released once a Submit on it has returned ErrClosed, so Shutdown has
+//     surely begun: a Submit that stays blocked fails here too.)
 //   - ShutdownUnblocksSubmitters: Submits blocked on a full executor return
 //     ErrClosed once Shutdown begins, without waiting for room.
 //   - ShutdownRacesSubmit: with Submits racing Shutdown, every task accepted

@@ -1,11 +1,13 @@
 package executortest_test
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"os/exec"
 	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -51,7 +53,7 @@ var broken = []struct {
 	{"accept-nil", "NilTask", refWith(bugAcceptNil)},
 	{"accept-after-close", "SubmitAfterShutdown", refWith(bugAcceptAfterClose)},
 	{"submit-ignores-close", "ShutdownUnblocksSubmitters", refWith(bugSubmitIgnoresClose)},
-	{"shutdown-skips-queue-racing", "ShutdownRacesSubmit", refWith(bugShutdownSkipsQueue)},
+	{"shutdown-skips-queue-racing", "ShutdownRacesSubmit", refWith(bugShutdownSkipsQueueWhenFull)},
 	{"ignore-ctx", "ShutdownDeadline", refWith(bugIgnoreCtx)},
 	{"drop-queue-on-deadline", "ShutdownDeadline", refWith(bugDropQueueOnDeadline)},
 	{"shutdown-twice-errs", "ConcurrentShutdown", refWith(bugShutdownTwiceErrs)},
@@ -92,54 +94,48 @@ func TestBrokenHelper(t *testing.T) {
 // TestBroken checks that the suite fails each broken executor, in the
 // subtest meant to catch its mistake. Each runs in a subprocess (this test
 // binary, running TestBrokenHelper), as a failing suite fails its test.
-// The subprocesses mostly wait out the suite's deadline, so they all start
-// at once rather than at t.Parallel's pace of GOMAXPROCS.
+// The subprocesses mostly wait out the suite's deadline, so each subtest
+// starts its subprocess before t.Parallel: all start at once rather than at
+// t.Parallel's pace of GOMAXPROCS. Only the subtests that -run selects start
+// one, and TestBroken waits for every one it started.
 func TestBroken(t *testing.T) {
-	type result struct {
-		out      []byte
-		err      error
-		timedOut bool
-	}
-	results := make([]chan result, len(broken))
-	for i, b := range broken {
-		results[i] = make(chan result, 1)
-		if b.subtest == "ZeroConfig" && runtime.GOMAXPROCS(0) == 1 {
-			continue // Workers 0 means 1 worker: nothing to catch
-		}
-		i, b := i, b
-		go func() {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			cmd := exec.CommandContext(ctx, os.Args[0],
-				"-test.run=^TestBrokenHelper$/^"+b.subtest+"$",
-				"-test.v", "-test.count=1")
-			cmd.Env = append(os.Environ(), brokenEnv+"="+b.name)
-			out, err := cmd.CombinedOutput()
-			results[i] <- result{out, err, ctx.Err() != nil}
-		}()
-	}
-	for i, b := range broken {
-		i, b := i, b
+	for _, b := range broken {
+		b := b
 		t.Run(b.name, func(t *testing.T) {
 			if b.subtest == "ZeroConfig" && runtime.GOMAXPROCS(0) == 1 {
 				t.Skip("with GOMAXPROCS 1, Workers 0 means 1 worker")
 			}
-			r := <-results[i]
-			if r.err == nil {
-				t.Fatalf("suite passed %s; want it to fail in %s. Output:\n%s", b.name, b.subtest, r.out)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			// -test.cpu passes on this test's GOMAXPROCS (go test -cpu), which
+			// the ZeroConfig skip above and the suite's timing depend on.
+			cmd := exec.CommandContext(ctx, os.Args[0],
+				"-test.run=^TestBrokenHelper$/^"+b.subtest+"$",
+				"-test.v", "-test.count=1",
+				"-test.cpu="+strconv.Itoa(runtime.GOMAXPROCS(0)))
+			cmd.Env = append(os.Environ(), brokenEnv+"="+b.name)
+			var out bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &out
+			if err := cmd.Start(); err != nil {
+				t.Fatalf("starting the suite run on %s: %v", b.name, err)
 			}
-			if r.timedOut {
-				t.Fatalf("suite run on %s did not end within a minute. Output:\n%s", b.name, r.out)
+			t.Parallel()
+			err := cmd.Wait()
+			if ctx.Err() != nil {
+				t.Fatalf("suite run on %s did not end within a minute. Output:\n%s", b.name, out.Bytes())
+			}
+			if err == nil {
+				t.Fatalf("suite passed %s; want it to fail in %s. Output:\n%s", b.name, b.subtest, out.Bytes())
 			}
 			want := "--- FAIL: TestBrokenHelper/" + b.subtest + " "
-			if !strings.Contains(string(r.out), want) {
-				t.Errorf("output of the suite run on %s does not contain %q. Output:\n%s", b.name, want, r.out)
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("output of the suite run on %s does not contain %q. Output:\n%s", b.name, want, out.Bytes())
 			}
 			// The suite reports a panicking executor; it does not crash.
-			if crash := regexp.MustCompile(`(?m)^panic: `); crash.Match(r.out) {
-				t.Errorf("the suite run on %s crashed; want failures reported. Output:\n%s", b.name, r.out)
+			if crash := regexp.MustCompile(`(?m)^panic: `); crash.Match(out.Bytes()) {
+				t.Errorf("the suite run on %s crashed; want failures reported. Output:\n%s", b.name, out.Bytes())
 			}
-			t.Logf("suite failed %s as expected:\n%s", b.name, failures(r.out))
+			t.Logf("suite failed %s as expected:\n%s", b.name, failures(out.Bytes()))
 		})
 	}
 }

@@ -34,6 +34,19 @@ const (
 	bugNonblockingBlocks       // Config.Nonblocking ignored
 	bugRejectedNotCounted      // Stats.Rejected misses ErrClosed
 	bugLeak                    // starts a goroutine Shutdown never ends
+
+	// bugShutdownSkipsQueueWhenFull is bugShutdownSkipsQueue for the
+	// ShutdownRacesSubmit subtest, where Submits race Shutdown and the bug
+	// loses tasks only if some are queued at the moment Shutdown marks the
+	// pool closed. So that the suite meets the bug every run, not only when
+	// Shutdown happens to land on a queued task, Shutdown marks the pool
+	// closed only once the pool is full (Workers running or fewer, so at
+	// least QueueSize queued): an order that a busy machine, slow to run
+	// the Shutdown goroutine, produces anyway. Intake still stops before
+	// Shutdown returns, so this wait alone breaks no part of the contract
+	// that ShutdownRacesSubmit checks. On a pool that never fills again
+	// Shutdown waits forever: use it only where Submits keep coming.
+	bugShutdownSkipsQueueWhenFull
 )
 
 // refPool is a small, obviously correct executor: one mutex guards all
@@ -97,7 +110,7 @@ func (p *refPool) work() {
 		for len(p.queue) == 0 && !p.closed {
 			p.cond.Wait()
 		}
-		if len(p.queue) == 0 || (p.bug == bugShutdownSkipsQueue && p.closed) {
+		if len(p.queue) == 0 || (p.skipsQueue() && p.closed) {
 			break // closed and drained
 		}
 		task := p.queue[0]
@@ -126,6 +139,12 @@ func (p *refPool) work() {
 	}
 	p.cond.Broadcast()
 	p.mu.Unlock()
+}
+
+// skipsQueue reports whether the workers quit on Shutdown, leaving the
+// queue.
+func (p *refPool) skipsQueue() bool {
+	return p.bug == bugShutdownSkipsQueue || p.bug == bugShutdownSkipsQueueWhenFull
 }
 
 // full reports whether there is no room for another task; p.mu is held.
@@ -192,6 +211,9 @@ func (p *refPool) Shutdown(ctx context.Context) (err error) {
 	p.mu.Lock()
 	again := p.closed
 	if !p.closed {
+		for p.bug == bugShutdownSkipsQueueWhenFull && !p.full() {
+			p.cond.Wait()
+		}
 		p.closed = true
 		p.cond.Broadcast()
 	}

@@ -439,12 +439,25 @@ func testShutdownDrainsQueue(t *testing.T, s *suite) {
 		if sh.returned {
 			t.Errorf("Shutdown with %d tasks running and %d queued returned %v; want it to wait for them", cfg.Workers, cfg.QueueSize, sh.err)
 		}
+		// Release the tasks only once Shutdown has surely begun, or they
+		// could drain the queue first and an executor that abandons its
+		// queue on Shutdown would pass. Shutdown has begun when a Submit
+		// on this full executor returns ErrClosed; until then it blocks
+		// (ShutdownUnblocksSubmitters).
+		var lateRan atomic.Int64
+		err := s.submitNow(t, ex, func() { lateRan.Add(1) }, "a Submit on the full executor to return ErrClosed once Shutdown began")
+		if !errors.Is(err, executor.ErrClosed) {
+			t.Errorf("Submit with %d tasks running, %d queued and Shutdown called: got %v, want an error matching executor.ErrClosed", cfg.Workers, cfg.QueueSize, err)
+		}
 		g.open()
 		if err := sh.result(t, s, "Shutdown to return after the tasks were released"); err != nil {
 			t.Errorf("Shutdown: got %v, want nil", err)
 		}
 		if atReturn != n {
 			t.Errorf("tasks finished when Shutdown returned: got %d, want every accepted task, %d", atReturn, n)
+		}
+		if n := lateRan.Load(); n != 0 && errors.Is(err, executor.ErrClosed) {
+			t.Errorf("task rejected with ErrClosed while Shutdown drained the queue ran %d times; want 0", n)
 		}
 	})
 
