@@ -47,6 +47,24 @@ func mustNew(t *testing.T, cfg executor.Config) *chanpool.Pool {
 	return p
 }
 
+// requireWorkers checks that p still has workers workers (after what):
+// that many tasks must run at once. It releases them before it returns.
+func requireWorkers(t *testing.T, p *chanpool.Pool, workers int, after string) {
+	t.Helper()
+	var started sync.WaitGroup
+	started.Add(workers)
+	release := make(chan struct{})
+	for i := 0; i < workers; i++ {
+		if err := p.Submit(func() { started.Done(); <-release }); err != nil {
+			t.Fatalf("Submit: %v", err)
+		}
+	}
+	all := make(chan struct{})
+	go func() { started.Wait(); close(all) }()
+	waitFor(t, all, "all workers to run a task "+after)
+	close(release)
+}
+
 // A task that calls runtime.Goexit ends its worker's goroutine; the pool must
 // replace the worker so that capacity is kept and Shutdown still returns.
 func TestGoexitKeepsCapacity(t *testing.T) {
@@ -65,19 +83,7 @@ func TestGoexitKeepsCapacity(t *testing.T) {
 		}
 		waitFor(t, exited, "Goexit task")
 	}
-	// Every worker must still be there: workers tasks must run at once.
-	var started sync.WaitGroup
-	started.Add(workers)
-	release := make(chan struct{})
-	for i := 0; i < workers; i++ {
-		if err := p.Submit(func() { started.Done(); <-release }); err != nil {
-			t.Fatalf("Submit: %v", err)
-		}
-	}
-	all := make(chan struct{})
-	go func() { started.Wait(); close(all) }()
-	waitFor(t, all, "all workers to run a task after Goexit")
-	close(release)
+	requireWorkers(t, p, workers, "after Goexit")
 	if err := p.Shutdown(context.Background()); err != nil {
 		t.Fatalf("Shutdown: %v", err)
 	}
@@ -105,18 +111,7 @@ func TestPanicNilKeepsCapacity(t *testing.T) {
 			t.Fatalf("Submit: %v", err)
 		}
 	}
-	var started sync.WaitGroup
-	started.Add(workers)
-	release := make(chan struct{})
-	for i := 0; i < workers; i++ {
-		if err := p.Submit(func() { started.Done(); <-release }); err != nil {
-			t.Fatalf("Submit: %v", err)
-		}
-	}
-	all := make(chan struct{})
-	go func() { started.Wait(); close(all) }()
-	waitFor(t, all, "all workers to run a task after panic(nil)")
-	close(release)
+	requireWorkers(t, p, workers, "after panic(nil)")
 	if err := p.Shutdown(context.Background()); err != nil {
 		t.Fatalf("Shutdown: %v", err)
 	}
