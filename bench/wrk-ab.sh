@@ -42,8 +42,8 @@ for ((r = 0; r < rounds; r++)); do
 done
 
 echo "# GET /, wrk -t1 -c$conns, ${secs}s per run, $rounds rounds, httpdemo -workers $workers"
-# Per backend: median req/s, min-max, and the median over rounds of
-# (backend req/s / none req/s in the same round).
+# Per backend: median req/s, min-max, and the median and range over rounds
+# of (backend req/s / none req/s in the same round).
 awk -v backends="${backends[*]}" '
 	{ rps[$2, $1] = $3; if ($1 + 1 > n) n = $1 + 1 }
 	function median(a, m,   i, j, t) {
@@ -52,11 +52,15 @@ awk -v backends="${backends[*]}" '
 	}
 	END {
 		split(backends, bs, " ")
-		printf "%-9s %10s %21s %9s\n", "backend", "median/s", "min-max", "vs none"
+		printf "%-9s %10s %21s %9s %15s\n", "backend", "median/s", "min-max", "vs none", "per round"
 		for (k = 1; k in bs; k++) {
 			b = bs[k]; delete v; delete q
 			for (r = 0; r < n; r++) { v[r + 1] = rps[b, r]; q[r + 1] = rps[b, r] / rps["none", r] }
-			lo = hi = v[1]; for (r = 1; r <= n; r++) { if (v[r] < lo) lo = v[r]; if (v[r] > hi) hi = v[r] }
-			printf "%-9s %10.0f %10.0f-%-10.0f %8.3fx\n", b, median(v, n), lo, hi, median(q, n)
+			lo = hi = v[1]; qlo = qhi = q[1]
+			for (r = 1; r <= n; r++) {
+				if (v[r] < lo) lo = v[r]; if (v[r] > hi) hi = v[r]
+				if (q[r] < qlo) qlo = q[r]; if (q[r] > qhi) qhi = q[r]
+			}
+			printf "%-9s %10.0f %10.0f-%-10.0f %8.3fx %7.3f-%.3fx\n", b, median(v, n), lo, hi, median(q, n), qlo, qhi
 		}
 	}' "$out"
