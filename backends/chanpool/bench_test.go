@@ -127,8 +127,9 @@ func benchSubmit(b *testing.B, p pool, submitters int) {
 }
 
 // BenchmarkShutdown measures a whole life of a large pool: start Workers
-// goroutines, run 4 tasks per worker, shut down. Its cost per worker should
-// stay flat as workers grow; it once grew with Workers, when every worker
+// goroutines, run 4 tasks per worker, shut down (which includes filling the
+// 4*Workers buffer; see Pool.terminate). Its cost per worker should stay
+// roughly flat as workers grow; it once grew with Workers, when every worker
 // going idle during Shutdown scanned every other worker.
 func BenchmarkShutdown(b *testing.B) {
 	for _, workers := range []int{1000, 10000, 50000} {

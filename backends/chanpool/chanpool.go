@@ -24,11 +24,15 @@ var (
 // Pool is a fixed set of worker goroutines fed by one channel. Create it with
 // New; the zero Pool is not usable. All methods are safe for concurrent use.
 //
-// Fields are grouped by who writes them, each group padded to its own
-// cache lines: the read-mostly fields every Submit and every task reads, the
-// counters every Submit writes, and the counters workers write. Without the
-// padding each Submit's add to entered would evict the line holding tasks
-// and onPanic from every worker's cache.
+// A blocking Submit writes no shared memory of its own: it reads closing and
+// sends on tasks, nothing else. Shutdown therefore cannot count the Submits
+// still in flight, and does not need to: see terminate for how the last
+// worker makes sure every task sent is run and no send can succeed after it
+// has exited, using nothing but the channel.
+//
+// Fields are grouped by who writes them, each group padded to its own cache
+// lines: the read-mostly fields every Submit and every task reads, the
+// counter a Nonblocking Submit writes, and the rest.
 type Pool struct {
 	// Read-mostly: set by New, or written once by Shutdown.
 	tasks       chan func()
@@ -37,36 +41,32 @@ type Pool struct {
 	nonblocking bool
 	capacity    int64         // Workers+QueueSize: the most outstanding tasks a Nonblocking pool admits
 	closing     atomic.Bool   // set once, when Shutdown begins
-	done        chan struct{} // closed when Shutdown begins: wakes blocked submitters
-	stopped     chan struct{} // closed when the last worker has exited
+	done        chan struct{} // closed when Shutdown begins: wakes idle workers and blocked submitters
+	stopped     chan struct{} // closed when the last worker has finished
+
+	// testHookTerminate, if set, is called by the last worker as it begins
+	// to shut the channel. Tests use it to send as Submits in flight would.
+	testHookTerminate func()
 
 	_ cacheLinePad
 
-	// The task channel must be closed (the book's "drop the sender") only
-	// when no Submit can still send on it. Rather than a lock around every
-	// send, Submit counts itself in entered before it reads closing, and
-	// counts itself in withdrawn if it then returns an error. Once closing
-	// is set, a Submit that has not yet entered can only withdraw, so when
-	// the tasks the workers have started equal entered-withdrawn, no Submit
-	// is in flight and the channel is empty: see closeIfQuiescent.
-	//
 	// pending counts a Nonblocking pool's tasks accepted and not finished;
-	// Submit admits a task only while it is below capacity, so the send into
-	// the channel (buffer capacity) can never block. It sits beside entered
-	// because a Nonblocking Submit writes both.
-	entered atomic.Uint64
+	// Submit admits a task only while it is below capacity, so outside
+	// Shutdown the send into the channel (buffer capacity) always finds room.
 	pending atomic.Int64
 
 	_ cacheLinePad
 
-	// Written by workers (started, live), by Submits that fail (withdrawn),
-	// by Shutdown and by Stats.
-	started    atomic.Uint64 // the sum of the workers' published started counts; see publish
-	withdrawn  atomic.Uint64
-	live       atomic.Int32 // workers not yet exited; the last one closes stopped
-	shutdown   sync.Once
-	closeTasks sync.Once
-	submitted  executor.HighWater // keeps Stats' derived Submitted monotonic
+	withdrawn atomic.Uint64 // Submits that returned ErrClosed or ErrOverloaded
+	live      atomic.Int32  // workers that have not yet started to exit
+	shutdown  sync.Once
+	submitted executor.HighWater // keeps Stats' derived Submitted monotonic
+
+	// sentinels is how many nil values the last worker has put in tasks
+	// while it shuts the channel; see terminate. term guards it, so that
+	// Stats can tell those nils from queued tasks.
+	term      sync.Mutex
+	sentinels int
 }
 
 // cacheLinePad keeps the fields before it and after it on different cache
@@ -77,20 +77,20 @@ type cacheLinePad [128]byte
 // counters; a worker also publishes whenever it starts or stops waiting.
 const publishEvery = 32
 
-// worker holds one worker goroutine's counters. Only that goroutine writes
-// them, so they are never contended; the padding keeps two workers' counters
-// off the same cache line.
+// worker holds one worker goroutine's counters. Only that goroutine (or the
+// goroutine that replaced it) writes them, so they are never contended; the
+// padding keeps two workers' counters off the same cache line.
 //
 // state packs what the worker has published into one word, 2*completed +
 // busy. It is stored when the worker wakes with a task, every publishEvery
 // tasks, and before it waits, never once per task: under load Completed may
 // trail by up to publishEvery tasks per worker, and it is exact whenever the
-// pool is idle. completed+busy never exceeds the tasks the worker has taken,
-// which closeIfQuiescent relies on.
+// pool is idle.
 type worker struct {
 	state    atomic.Uint64
 	panicked atomic.Uint64
-	_        [128 - 2*8]byte // see cacheLinePad
+	last     bool            // this is the last worker, shutting the channel; see terminate
+	_        [128 - 3*8]byte // see cacheLinePad
 }
 
 // New starts cfg.Workers worker goroutines and returns the pool. It returns
@@ -130,17 +130,21 @@ func New(cfg executor.Config) (*Pool, error) {
 // tasks are running and QueueSize are waiting. After Shutdown has begun it
 // returns an error matching executor.ErrClosed, also to a Submit that was
 // already waiting. Submit(nil) returns an error matching executor.ErrNilTask.
-// A nil error means the task will run exactly once.
+// A nil error means the task will run exactly once, before Shutdown returns
+// nil.
 func (p *Pool) Submit(task func()) error {
 	if task == nil {
 		return errNilTask
 	}
-	// Entering before reading closing is what lets Shutdown tell when no
-	// send can follow; see Pool.
-	p.entered.Add(1)
 	if p.closing.Load() {
 		return p.withdraw(errClosed)
 	}
+	return p.send(task)
+}
+
+// send is Submit once it has read closing as false. From then on Shutdown
+// may begin at any moment; see terminate.
+func (p *Pool) send(task func()) error {
 	if p.nonblocking {
 		return p.admit(task)
 	}
@@ -170,37 +174,21 @@ func (p *Pool) admit(task func()) error {
 			break
 		}
 	}
-	p.tasks <- task // never blocks: at most capacity tasks are outstanding
-	return nil
+	select {
+	case p.tasks <- task:
+		return nil
+	default:
+		// Outside Shutdown there is always room (see pending); this Submit
+		// raced Shutdown and found the channel shut.
+		p.pending.Add(-1)
+		return p.withdraw(errClosed)
+	}
 }
 
-// withdraw records a Submit that entered and will not send, and returns err.
+// withdraw counts a rejected Submit and returns err.
 func (p *Pool) withdraw(err error) error {
 	p.withdrawn.Add(1)
-	if p.closing.Load() {
-		// This may have been the last Submit in flight.
-		p.closeIfQuiescent()
-	}
 	return err
-}
-
-// closeIfQuiescent closes the task channel if Shutdown has begun, no Submit
-// can still send, and every task sent has been taken by a worker. It is
-// called, after closing is set, by Shutdown, by every withdrawing Submit and
-// by every worker about to wait, so whichever of them finishes last sees the
-// condition hold.
-func (p *Pool) closeIfQuiescent() {
-	// withdrawn is read before entered: a Submit that enters and withdraws
-	// between the two reads then counts as in flight, which only delays the
-	// close. The started count comes last and never exceeds the truth, so equality
-	// means every Submit counted in entered has withdrawn or sent, and every
-	// task sent has started. Any Submit not yet counted sees closing and
-	// withdraws.
-	withdrawn := p.withdrawn.Load()
-	entered := p.entered.Load()
-	if p.started.Load() == entered-withdrawn {
-		p.closeTasks.Do(func() { close(p.tasks) })
-	}
 }
 
 // loop is one worker goroutine's own state. It lives in work, outside run,
@@ -212,7 +200,7 @@ type loop struct {
 	replaced  bool   // a new goroutine has taken over w; this one must end
 }
 
-// work runs tasks until the channel is closed and drained.
+// work runs tasks until the pool has shut down.
 func (p *Pool) work(w *worker) {
 	l := loop{w: w, completed: w.state.Load() / 2, idle: true}
 	for !p.run(&l) {
@@ -220,21 +208,17 @@ func (p *Pool) work(w *worker) {
 			return
 		}
 	}
-	p.publish(w, 2*l.completed)
-	if p.live.Add(-1) == 0 {
-		close(p.stopped)
-	}
 }
 
-// run takes tasks from the channel and runs them, and returns true once the
-// channel is closed and drained. A panicking task ends run early: its
-// deferred function hands the value to the PanicHandler, counts the task as
-// finished, and run returns false for work to call it again. One deferred
-// recover per run of tasks, rather than executor.RunTask around each one,
-// keeps the per-task path as short as the book's loop.
-func (p *Pool) run(l *loop) (drained bool) {
+// run takes tasks and runs them, and returns true when the worker should
+// exit. A panicking task ends run early: its deferred function hands the
+// value to the PanicHandler, counts the task as finished, and run returns
+// false for work to call it again. One deferred recover per run of tasks,
+// rather than executor.RunTask around each one, keeps the per-task path as
+// short as the book's loop.
+func (p *Pool) run(l *loop) (exit bool) {
 	defer func() {
-		if drained {
+		if exit {
 			return
 		}
 		if v := recover(); v != nil {
@@ -246,8 +230,9 @@ func (p *Pool) run(l *loop) (drained bool) {
 		// The task called runtime.Goexit, which ends this goroutine whatever
 		// we do. (Or, under GODEBUG=panicnil=1, it called panic(nil), which
 		// recovers as nil: work then returns.) Count the task as finished
-		// and start a replacement, so capacity is not lost.
-		p.publish(l.w, 2*(l.completed+1))
+		// and start a replacement, so capacity is not lost; the replacement
+		// takes over w, including w.last.
+		l.w.state.Store(2 * (l.completed + 1))
 		if p.nonblocking {
 			p.pending.Add(-1)
 		}
@@ -255,31 +240,103 @@ func (p *Pool) run(l *loop) (drained bool) {
 		go p.work(l.w)
 	}()
 	for {
-		var task func()
-		var ok bool
-		select {
-		case task, ok = <-p.tasks:
-		default:
-			// About to wait: publish first, so an idle pool's Stats add up
-			// and closeIfQuiescent sees this worker's every task.
-			if !l.idle {
-				p.publish(l.w, 2*l.completed)
-				l.idle = true
-			}
-			if p.closing.Load() {
-				p.closeIfQuiescent()
-			}
-			task, ok = <-p.tasks
-		}
-		if !ok {
+		task := p.next(l)
+		if task == nil {
 			return true
 		}
 		if l.idle {
-			p.publish(l.w, 2*l.completed+1)
+			l.w.state.Store(2*l.completed + 1)
 			l.idle = false
 		}
 		task()
 		p.finished(l)
+	}
+}
+
+// next returns the next task for l's worker to run, waiting for one if need
+// be, or nil when the worker should exit: once Shutdown has begun, a worker
+// exits when it finds the channel empty, and the last one to do so calls
+// terminate.
+func (p *Pool) next(l *loop) func() {
+	if l.w.last {
+		return p.terminate(l)
+	}
+	for {
+		select {
+		case task := <-p.tasks:
+			return task
+		default:
+		}
+		// About to wait: publish first, so an idle pool's Stats add up.
+		p.rest(l)
+		if p.closing.Load() {
+			if p.live.Add(-1) > 0 {
+				return nil
+			}
+			l.w.last = true
+			return p.terminate(l)
+		}
+		select {
+		case task := <-p.tasks:
+			return task
+		case <-p.done:
+		}
+	}
+}
+
+// terminate is next for the last worker, once Shutdown has begun and every
+// other worker has exited. It returns each task still sent to the channel,
+// and nil once it has shut the channel, which it does without closing it:
+// a Submit that read closing before Shutdown set it may still be about to
+// send, and closing a channel under a sender would make it panic.
+//
+// Instead it fills the channel's buffer with nils (Submit never sends nil),
+// running every task it finds on the way, until the buffer holds nothing
+// but its nils. Then every task ever sent has been taken, and since no
+// goroutine will receive from the channel again, no send can ever succeed:
+// a Submit still in flight finds no room and returns ErrClosed. Filling costs
+// one channel operation per slot of the buffer, once, at Shutdown; an
+// unbuffered channel needs none.
+func (p *Pool) terminate(l *loop) func() {
+	if h := p.testHookTerminate; h != nil {
+		p.testHookTerminate = nil // once
+		h()
+	}
+	for {
+		p.term.Lock()
+		if p.sentinels == cap(p.tasks) {
+			p.term.Unlock()
+			break
+		}
+		select {
+		case p.tasks <- nil:
+			p.sentinels++
+			p.term.Unlock()
+			continue
+		default:
+		}
+		// The buffer is full and only this goroutine receives: this cannot
+		// block. Taking the oldest value lets a task queued behind the
+		// nils reach the front.
+		task := <-p.tasks
+		if task == nil {
+			p.sentinels--
+		}
+		p.term.Unlock()
+		if task != nil {
+			return task
+		}
+	}
+	p.rest(l)
+	close(p.stopped)
+	return nil
+}
+
+// rest publishes that l's worker runs nothing.
+func (p *Pool) rest(l *loop) {
+	if !l.idle {
+		l.w.state.Store(2 * l.completed)
+		l.idle = true
 	}
 }
 
@@ -290,30 +347,15 @@ func (p *Pool) finished(l *loop) {
 		p.pending.Add(-1)
 	}
 	if l.completed%publishEvery == 0 {
-		p.publish(l.w, 2*l.completed)
+		l.w.state.Store(2 * l.completed)
 		l.idle = true
 	}
 }
 
-// publish stores a worker's new state and adds the tasks it has started since
-// its last publish to p.started, so closeIfQuiescent reads one counter
-// instead of every worker's (with many workers shutting down at once, a scan
-// each would cost Workers squared). A worker publishes at most twice per
-// publishEvery tasks while busy, so the shared add is off the per-task path.
-// Only the worker itself writes w.state, and its started count
-// (completed+busy) never goes down, so the difference is never negative.
-func (p *Pool) publish(w *worker, state uint64) {
-	old := w.state.Load()
-	w.state.Store(state)
-	if d := (state/2 + state%2) - (old/2 + old%2); d != 0 {
-		p.started.Add(d)
-	}
-}
-
 // Shutdown stops intake, lets the workers run every accepted task (running and
-// queued), waits for every worker goroutine to exit, and returns nil. Submit
+// queued), waits for every worker goroutine to finish, and returns nil. Submit
 // calls blocked on a full queue return ErrClosed at once, or are accepted if
-// room appears first. If ctx ends before the workers have exited, Shutdown
+// room appears first. If ctx ends before the workers have finished, Shutdown
 // returns ctx.Err(); the workers still finish the accepted tasks and exit, and
 // a later Shutdown waits for them. Shutdown may be called any number of times,
 // from many goroutines at once.
@@ -321,7 +363,6 @@ func (p *Pool) Shutdown(ctx context.Context) error {
 	p.shutdown.Do(func() {
 		p.closing.Store(true)
 		close(p.done)
-		p.closeIfQuiescent()
 	})
 	select {
 	case <-p.stopped:
@@ -349,7 +390,9 @@ func (p *Pool) Stats() executor.Stats {
 		completed += state / 2
 		panicked += p.workers[i].panicked.Load()
 	}
-	queued := len(p.tasks)
+	p.term.Lock()
+	queued := len(p.tasks) - p.sentinels
+	p.term.Unlock()
 	// A task between the channel and its worker's next store is in neither
 	// count, so the sum can trail for a moment.
 	submitted := p.submitted.Raise(completed + running + uint64(queued))

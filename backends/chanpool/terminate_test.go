@@ -1,0 +1,117 @@
+package chanpool
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/swapexec/swapexec/executor"
+)
+
+// A Submit that read closing as false just before Shutdown set it may send
+// at any later moment, even after the last worker has begun to shut the
+// channel. The suite's races seldom reach that moment, so this test sends
+// from inside it, through testHookTerminate, as such Submits would: some
+// synchronously (they find the buffer as the last worker left it), some from
+// goroutines racing its filling. Every send that returns nil must run
+// exactly once before Shutdown returns; every other must return ErrClosed
+// (or ErrOverloaded, from a full Nonblocking pool) and never run.
+func TestSendDuringTerminate(t *testing.T) {
+	for _, cfg := range []executor.Config{
+		{Workers: 1, QueueSize: 4},
+		{Workers: 3, QueueSize: 2},
+		{Workers: 1, QueueSize: 4, Nonblocking: true},
+		{Workers: 1},
+	} {
+		t.Run(fmt.Sprintf("%+v", cfg), func(t *testing.T) {
+			testSendDuringTerminate(t, cfg)
+		})
+	}
+}
+
+func testSendDuringTerminate(t *testing.T, cfg executor.Config) {
+	p, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// sync is how many sends the hook makes itself: enough to fill the
+	// buffer, and one more. racing is how many goroutines send meanwhile.
+	sync_ := cap(p.tasks) + 1
+	const racing = 16
+	n := sync_ + racing
+	ran := make([]atomic.Int32, n)
+	errs := make([]error, n)
+	var total atomic.Int64
+	task := func(i int) func() {
+		return func() { ran[i].Add(1); total.Add(1) }
+	}
+	var wg sync.WaitGroup
+	hooked := make(chan struct{})
+	p.testHookTerminate = func() {
+		defer close(hooked)
+		for i := 0; i < sync_; i++ {
+			errs[i] = p.send(task(i))
+		}
+		wg.Add(racing)
+		for i := sync_; i < n; i++ {
+			i := i
+			go func() {
+				defer wg.Done()
+				errs[i] = p.send(task(i))
+			}()
+		}
+	}
+	var atReturn int64
+	if err := p.Shutdown(context.Background()); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	atReturn = total.Load()
+	select {
+	case <-hooked:
+	default:
+		t.Fatal("Shutdown returned without the last worker calling testHookTerminate")
+	}
+	wg.Wait()
+
+	var accepted, rejected int
+	for i := range errs {
+		switch got := ran[i].Load(); {
+		case errs[i] == nil:
+			accepted++
+			if got != 1 {
+				t.Errorf("send %d returned nil; its task ran %d times, want 1", i, got)
+			}
+		case errors.Is(errs[i], executor.ErrClosed),
+			cfg.Nonblocking && errors.Is(errs[i], executor.ErrOverloaded):
+			rejected++
+			if got != 0 {
+				t.Errorf("send %d returned %v; its task ran %d times, want 0", i, errs[i], got)
+			}
+		default:
+			t.Errorf("send %d: got %v, want nil or an error matching executor.ErrClosed (or ErrOverloaded, if Nonblocking)", i, errs[i])
+		}
+	}
+	if atReturn != int64(accepted) {
+		t.Errorf("tasks run when Shutdown returned: %d, want every accepted one, %d", atReturn, accepted)
+	}
+	// The hook's own sends find the buffer empty: all but the last fit.
+	if want := cap(p.tasks); accepted < want {
+		t.Errorf("accepted %d sends, want at least the %d that fit in the buffer", accepted, want)
+	}
+	if err := p.send(task(0)); !errors.Is(err, executor.ErrClosed) {
+		t.Errorf("send after Shutdown returned: got %v, want an error matching executor.ErrClosed", err)
+	}
+	got := p.Stats()
+	want := executor.Stats{
+		Workers:   cfg.Workers,
+		Submitted: uint64(accepted),
+		Completed: uint64(accepted),
+		Rejected:  uint64(rejected + 1),
+	}
+	if got != want {
+		t.Errorf("Stats() after Shutdown: got %+v, want %+v", got, want)
+	}
+}
