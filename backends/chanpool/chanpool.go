@@ -24,11 +24,15 @@ var (
 // Pool is a fixed set of worker goroutines fed by one channel. Create it with
 // New; the zero Pool is not usable. All methods are safe for concurrent use.
 //
-// A blocking Submit writes no shared memory of its own: it reads closing and
-// sends on tasks, nothing else. Shutdown therefore cannot count the Submits
-// still in flight, and does not need to: see terminate for how the last
-// worker makes sure every task sent is run and no send can succeed after it
-// has exited, using nothing but the channel.
+// An accepted blocking Submit writes no shared memory of its own: it reads
+// closing and sends on tasks (a rejected one also counts itself in
+// withdrawn). Shutdown therefore cannot count the Submits still in flight,
+// and does not need to. Workers stay until the pool is quiet (see
+// declareQuiet): from then on no task can still submit, so only Submits from
+// outside the pool can still be in flight, and each sends at most once.
+// Workers then leave whenever the channel is empty, and the last one shuts
+// the channel (see terminate) so that every task sent is run and no send can
+// succeed after it has exited.
 //
 // Fields are grouped by who writes them, each group padded to its own cache
 // lines: the read-mostly fields every Submit and every task reads, the
@@ -42,11 +46,15 @@ type Pool struct {
 	capacity    int64         // Workers+QueueSize: the most outstanding tasks a Nonblocking pool admits
 	closing     atomic.Bool   // set once, when Shutdown begins
 	done        chan struct{} // closed when Shutdown begins: wakes idle workers and blocked submitters
+	quiet       chan struct{} // closed by declareQuiet: wakes workers waiting to leave
 	stopped     chan struct{} // closed when the last worker has finished
 
-	// testHookTerminate, if set, is called by the last worker as it begins
-	// to shut the channel. Tests use it to send as Submits in flight would.
+	// Test hooks, set before Shutdown: testHookTerminate is called by the
+	// last worker as it begins to shut the channel (and then cleared);
+	// testHookWaitQuiet by a worker each time it waits for the pool to go
+	// quiet.
 	testHookTerminate func()
+	testHookWaitQuiet func()
 
 	_ cacheLinePad
 
@@ -56,6 +64,11 @@ type Pool struct {
 	pending atomic.Int64
 
 	_ cacheLinePad
+
+	// busy counts the workers inside a run of tasks (from waking with a task
+	// to waiting again), plus quietBit once declareQuiet has set it. Workers
+	// change it only when they wake and when they go idle, not per task.
+	busy atomic.Int64
 
 	withdrawn atomic.Uint64 // Submits that returned ErrClosed or ErrOverloaded
 	live      atomic.Int32  // workers that have not yet started to exit
@@ -74,7 +87,8 @@ type Pool struct {
 type cacheLinePad [128]byte
 
 // publishEvery is how many tasks a busy worker runs between publishing its
-// counters; a worker also publishes whenever it starts or stops waiting.
+// counters; a worker also publishes whenever it wakes with a task and before
+// it waits.
 const publishEvery = 32
 
 // worker holds one worker goroutine's counters. Only that goroutine (or the
@@ -115,6 +129,7 @@ func New(cfg executor.Config) (*Pool, error) {
 		nonblocking: cfg.Nonblocking,
 		capacity:    int64(cfg.Workers + cfg.QueueSize),
 		done:        make(chan struct{}),
+		quiet:       make(chan struct{}),
 		stopped:     make(chan struct{}),
 	}
 	p.live.Store(int32(cfg.Workers))
@@ -128,8 +143,9 @@ func New(cfg executor.Config) (*Pool, error) {
 // until a worker takes the task or the queue has room; in a Nonblocking pool
 // it returns an error matching executor.ErrOverloaded at once when Workers
 // tasks are running and QueueSize are waiting. After Shutdown has begun it
-// returns an error matching executor.ErrClosed, also to a Submit that was
-// already waiting. Submit(nil) returns an error matching executor.ErrNilTask.
+// returns an error matching executor.ErrClosed; a Submit already waiting when
+// Shutdown begins returns it at once, unless room appears first and the task
+// is accepted. Submit(nil) returns an error matching executor.ErrNilTask.
 // A nil error means the task will run exactly once, before Shutdown returns
 // nil.
 func (p *Pool) Submit(task func()) error {
@@ -232,10 +248,11 @@ func (p *Pool) run(l *loop) (exit bool) {
 		// recovers as nil: work then returns.) Count the task as finished
 		// and start a replacement, so capacity is not lost; the replacement
 		// takes over w, including w.last.
-		l.w.state.Store(2 * (l.completed + 1))
+		l.completed++
 		if p.nonblocking {
 			p.pending.Add(-1)
 		}
+		p.rest(l) // the replacement starts idle
 		l.replaced = true
 		go p.work(l.w)
 	}()
@@ -245,6 +262,7 @@ func (p *Pool) run(l *loop) (exit bool) {
 			return true
 		}
 		if l.idle {
+			p.busy.Add(1)
 			l.w.state.Store(2*l.completed + 1)
 			l.idle = false
 		}
@@ -254,9 +272,9 @@ func (p *Pool) run(l *loop) (exit bool) {
 }
 
 // next returns the next task for l's worker to run, waiting for one if need
-// be, or nil when the worker should exit: once Shutdown has begun, a worker
-// exits when it finds the channel empty, and the last one to do so calls
-// terminate.
+// be, or nil when the worker should exit. Once Shutdown has begun and the
+// pool is quiet, a worker exits when it finds the channel empty, and the
+// last one to do so calls terminate.
 func (p *Pool) next(l *loop) func() {
 	if l.w.last {
 		return p.terminate(l)
@@ -269,23 +287,67 @@ func (p *Pool) next(l *loop) func() {
 		}
 		// About to wait: publish first, so an idle pool's Stats add up.
 		p.rest(l)
-		if p.closing.Load() {
-			if p.live.Add(-1) > 0 {
-				return nil
+		if !p.closing.Load() {
+			select {
+			case task := <-p.tasks:
+				return task
+			case <-p.done:
 			}
-			l.w.last = true
-			return p.terminate(l)
+			continue
 		}
-		select {
-		case task := <-p.tasks:
-			return task
-		case <-p.done:
+		if !p.declareQuiet() {
+			// Another worker is running a task, which may yet submit one
+			// more: stay to take it.
+			if h := p.testHookWaitQuiet; h != nil {
+				h()
+			}
+			select {
+			case task := <-p.tasks:
+				return task
+			case <-p.quiet:
+			}
+			continue
+		}
+		if p.live.Add(-1) > 0 {
+			return nil
+		}
+		l.w.last = true
+		return p.terminate(l)
+	}
+}
+
+// quietBit marks busy once the pool is quiet.
+const quietBit = 1 << 62
+
+// declareQuiet reports whether the pool is quiet, and makes it so if Shutdown
+// has begun (the caller has read closing as true) and no worker is inside a
+// run of tasks. It is called by each worker about to wait during Shutdown,
+// so the last one to go idle declares it.
+//
+// Quiet means no task can still submit successfully: a task that returned
+// has finished its Submits, and every run of tasks that starts later begins
+// with an add to busy that observes the swap below, which this worker made
+// after reading closing as true; so those tasks' Submits read closing as
+// true too, and return ErrClosed. (That is why the swap is made even though
+// busy is already 0: a load would give later runs nothing to observe.)
+func (p *Pool) declareQuiet() bool {
+	for {
+		b := p.busy.Load()
+		if b&quietBit != 0 {
+			return true
+		}
+		if b != 0 {
+			return false
+		}
+		if p.busy.CompareAndSwap(0, quietBit) {
+			close(p.quiet)
+			return true
 		}
 	}
 }
 
-// terminate is next for the last worker, once Shutdown has begun and every
-// other worker has exited. It returns each task still sent to the channel,
+// terminate is next for the last worker, once Shutdown has begun, the pool
+// is quiet and every other worker has exited. It returns each task still sent to the channel,
 // and nil once it has shut the channel, which it does without closing it:
 // a Submit that read closing before Shutdown set it may still be about to
 // send, and closing a channel under a sender would make it panic.
@@ -294,10 +356,16 @@ func (p *Pool) next(l *loop) func() {
 // running every task it finds on the way, until the buffer holds nothing
 // but its nils. Then every task ever sent has been taken, and since no
 // goroutine will receive from the channel again, no send can ever succeed:
-// a Submit still in flight finds no room and returns ErrClosed. Filling costs
-// one channel operation per slot of the buffer, once, at Shutdown; an
-// unbuffered channel needs none.
+// a Submit still in flight finds no room and returns ErrClosed. Only Submits
+// from outside the pool can still be in flight (the pool is quiet), each
+// sends at most once, so the filling ends.
+//
+// The price is paid by Shutdown, even of an idle pool: a lock and a send per
+// slot of the buffer (about 2 ms for 65,536 slots on a small machine), and
+// for each task found behind the nils, a rotation of the nils ahead of it.
+// An unbuffered channel needs none of it.
 func (p *Pool) terminate(l *loop) func() {
+	p.rest(l) // the task it returned last has finished
 	if h := p.testHookTerminate; h != nil {
 		p.testHookTerminate = nil // once
 		h()
@@ -327,7 +395,6 @@ func (p *Pool) terminate(l *loop) func() {
 			return task
 		}
 	}
-	p.rest(l)
 	close(p.stopped)
 	return nil
 }
@@ -336,6 +403,7 @@ func (p *Pool) terminate(l *loop) func() {
 func (p *Pool) rest(l *loop) {
 	if !l.idle {
 		l.w.state.Store(2 * l.completed)
+		p.busy.Add(-1)
 		l.idle = true
 	}
 }
@@ -347,8 +415,7 @@ func (p *Pool) finished(l *loop) {
 		p.pending.Add(-1)
 	}
 	if l.completed%publishEvery == 0 {
-		l.w.state.Store(2 * l.completed)
-		l.idle = true
+		l.w.state.Store(2*l.completed + 1)
 	}
 }
 

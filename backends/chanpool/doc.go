@@ -3,14 +3,17 @@
 // Server") done in Go and hardened.
 //
 // A fixed set of Config.Workers goroutines, started by New, receive tasks from
-// one channel whose buffer is Config.QueueSize. Shutdown is the book's "drop
-// the sender, then join": it stops intake, lets the workers drain what is
-// queued, and waits for them to exit, bounded here by a context. Go cannot
-// drop the sender while a Submit may still be sending (closing the channel
-// would make that send panic), and counting Submits in flight would cost
-// every Submit a shared atomic write; so instead the last worker to exit
-// fills the channel's buffer with nils, running any task it meets, until no
-// send can succeed. Submit itself only reads a flag and sends.
+// one channel whose buffer is Config.QueueSize (Workers+QueueSize when
+// Nonblocking). Shutdown is the book's "drop the sender, then join": it stops
+// intake, lets the workers drain what is queued, and waits for them to exit,
+// bounded here by a context. Go cannot drop the sender while a Submit may
+// still be sending (closing the channel would make that send panic), and
+// counting Submits in flight would cost every Submit a shared atomic write.
+// So Submit only reads a flag and sends; the workers stay until none of them
+// is running a task (a running task may still submit one more), then leave
+// as the channel empties, and the last one fills the channel's buffer with
+// nils, running any task it meets, until no send can succeed. Shutdown thus
+// costs a channel operation per slot of the buffer, even for an idle pool.
 //
 // Beyond the book: a panicking task is recovered, its value handed to
 // Config.PanicHandler through executor.HandlePanic, and its worker keeps

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/swapexec/swapexec/executor"
 )
@@ -113,5 +114,76 @@ func testSendDuringTerminate(t *testing.T, cfg executor.Config) {
 	}
 	if got != want {
 		t.Errorf("Stats() after Shutdown: got %+v, want %+v", got, want)
+	}
+}
+
+// A task running when Shutdown begins may still submit: its Submit may have
+// read closing as false just before. If it then waits for that task, as a
+// Nonblocking pool allows, some worker must still be there to run it. So no
+// worker may leave while another runs a task: here the idle worker must wait
+// (testHookWaitQuiet) rather than exit, and then take the task.
+func TestWorkersStayWhileTasksRun(t *testing.T) {
+	for _, cfg := range []executor.Config{
+		{Workers: 2, Nonblocking: true},
+		{Workers: 2},
+		{Workers: 2, QueueSize: 2},
+	} {
+		t.Run(fmt.Sprintf("%+v", cfg), func(t *testing.T) {
+			testWorkersStayWhileTasksRun(t, cfg)
+		})
+	}
+}
+
+func testWorkersStayWhileTasksRun(t *testing.T, cfg executor.Config) {
+	p, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waiting := make(chan struct{})
+	var once sync.Once
+	p.testHookWaitQuiet = func() { once.Do(func() { close(waiting) }) }
+
+	running, proceed := make(chan struct{}), make(chan struct{})
+	var inner atomic.Int32
+	innerRan := make(chan struct{})
+	var sendErr error
+	var innerTimedOut bool
+	if err := p.Submit(func() {
+		close(running)
+		<-proceed
+		// As a Submit that read closing before Shutdown set it would.
+		sendErr = p.send(func() { inner.Add(1); close(innerRan) })
+		if sendErr == nil {
+			select {
+			case <-innerRan:
+			case <-time.After(5 * time.Second):
+				innerTimedOut = true
+			}
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	<-running
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	shut := make(chan error, 1)
+	go func() { shut <- p.Shutdown(ctx) }()
+	select {
+	case <-waiting:
+	case <-time.After(5 * time.Second):
+		t.Error("after Shutdown began, the idle worker did not wait for the busy one's task")
+	}
+	close(proceed)
+	if err := <-shut; err != nil {
+		t.Errorf("Shutdown: got %v, want nil", err)
+	}
+	if sendErr != nil {
+		t.Errorf("send from the running task, a worker idle: got %v, want nil", sendErr)
+	}
+	if innerTimedOut {
+		t.Error("the task it sent did not run within 5s: no worker left to take it")
+	}
+	if n := inner.Load(); n != 1 {
+		t.Errorf("the task sent by the running task ran %d times, want 1", n)
 	}
 }
