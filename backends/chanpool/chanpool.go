@@ -96,10 +96,12 @@ const publishEvery = 32
 // padding keeps two workers' counters off the same cache line.
 //
 // state packs what the worker has published into one word, 2*completed +
-// busy. It is stored when the worker wakes with a task, every publishEvery
-// tasks, and before it waits, never once per task: under load Completed may
+// running. It is stored as the worker starts the first task of a run, after
+// every publishEvery-th task (as not running; the next task stores it
+// again), and before it waits, never once per task: under load Completed may
 // trail by up to publishEvery tasks per worker, and it is exact whenever the
-// pool is idle.
+// pool is idle. It never says running while the worker is between tasks,
+// which Stats relies on.
 type worker struct {
 	state    atomic.Uint64
 	panicked atomic.Uint64
@@ -212,7 +214,8 @@ func (p *Pool) withdraw(err error) error {
 type loop struct {
 	w         *worker
 	completed uint64 // this worker's finished tasks; w.state publishes them
-	idle      bool   // whether w.state says this worker runs nothing
+	idle      bool   // whether this worker is outside a run of tasks, and so not counted in busy
+	shown     bool   // whether w.state says this worker is running a task
 	replaced  bool   // a new goroutine has taken over w; this one must end
 }
 
@@ -239,22 +242,14 @@ func (p *Pool) run(l *loop) (exit bool) {
 		}
 		if v := recover(); v != nil {
 			l.w.panicked.Add(1)
-			executor.HandlePanic(v, p.onPanic)
-			p.finished(l)
+			p.handlePanic(l, v)
 			return
 		}
 		// The task called runtime.Goexit, which ends this goroutine whatever
 		// we do. (Or, under GODEBUG=panicnil=1, it called panic(nil), which
-		// recovers as nil: work then returns.) Count the task as finished
-		// and start a replacement, so capacity is not lost; the replacement
-		// takes over w, including w.last.
-		l.completed++
-		if p.nonblocking {
-			p.pending.Add(-1)
-		}
-		p.rest(l) // the replacement starts idle
-		l.replaced = true
-		go p.work(l.w)
+		// recovers as nil: work then returns.)
+		p.finished(l)
+		p.replace(l)
 	}()
 	for {
 		task := p.next(l)
@@ -263,12 +258,38 @@ func (p *Pool) run(l *loop) (exit bool) {
 		}
 		if l.idle {
 			p.busy.Add(1)
-			l.w.state.Store(2*l.completed + 1)
 			l.idle = false
+		}
+		if !l.shown {
+			l.w.state.Store(2*l.completed + 1)
+			l.shown = true
 		}
 		task()
 		p.finished(l)
 	}
+}
+
+// handlePanic hands v, a task's panic value, to the PanicHandler and counts
+// the task as finished. A PanicHandler that calls runtime.Goexit (t.FailNow
+// in a test, say) ends this goroutine, so then it replaces the worker too.
+func (p *Pool) handlePanic(l *loop, v any) {
+	returned := false
+	defer func() {
+		p.finished(l)
+		if !returned {
+			p.replace(l)
+		}
+	}()
+	executor.HandlePanic(v, p.onPanic)
+	returned = true
+}
+
+// replace starts a new goroutine to take over l's worker, including w.last,
+// because this one is ending; so capacity is not lost.
+func (p *Pool) replace(l *loop) {
+	p.rest(l) // the replacement starts idle
+	l.replaced = true
+	go p.work(l.w)
 }
 
 // next returns the next task for l's worker to run, waiting for one if need
@@ -321,8 +342,9 @@ const quietBit = 1 << 62
 
 // declareQuiet reports whether the pool is quiet, and makes it so if Shutdown
 // has begun (the caller has read closing as true) and no worker is inside a
-// run of tasks. It is called by each worker about to wait during Shutdown,
-// so the last one to go idle declares it.
+// run of tasks. Every worker that has read closing as true calls it before
+// it waits or exits, so the last one to go idle (or, if that one's task
+// called runtime.Goexit, its replacement) declares it.
 //
 // Quiet means no task can still submit successfully: a task that returned
 // has finished its Submits, and every run of tasks that starts later begins
@@ -399,10 +421,13 @@ func (p *Pool) terminate(l *loop) func() {
 	return nil
 }
 
-// rest publishes that l's worker runs nothing.
+// rest ends l's run of tasks, and publishes that its worker runs nothing.
 func (p *Pool) rest(l *loop) {
-	if !l.idle {
+	if l.shown {
 		l.w.state.Store(2 * l.completed)
+		l.shown = false
+	}
+	if !l.idle {
 		p.busy.Add(-1)
 		l.idle = true
 	}
@@ -415,7 +440,10 @@ func (p *Pool) finished(l *loop) {
 		p.pending.Add(-1)
 	}
 	if l.completed%publishEvery == 0 {
-		l.w.state.Store(2*l.completed + 1)
+		// Between tasks: not running one (a Stats call now must not count
+		// one), and the next task publishes again.
+		l.w.state.Store(2 * l.completed)
+		l.shown = false
 	}
 }
 
@@ -445,8 +473,9 @@ func (p *Pool) Shutdown(ctx context.Context) error {
 }
 
 // Stats returns a snapshot of the pool's gauges and counters. Running counts
-// workers busy with a run of tasks; Completed may trail by up to 32 tasks per
-// busy worker and is exact whenever the pool is idle. Submitted is derived
+// tasks being run, and may miss one for a moment after every 32nd task a
+// worker runs in a row; Completed may trail by up to 32 tasks per busy worker.
+// Both are exact whenever the pool is idle. Submitted is derived
 // from the workers' counts plus what is queued, so the Submit path pays for
 // no counter of its own.
 func (p *Pool) Stats() executor.Stats {

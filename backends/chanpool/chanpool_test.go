@@ -223,3 +223,30 @@ func TestSubmitDoesNotAllocate(t *testing.T) {
 		}
 	}
 }
+
+// A PanicHandler that calls runtime.Goexit (t.FailNow in a test handler, say)
+// ends the worker's goroutine from inside the recovery; the worker must still
+// be replaced and the task counted.
+func TestPanicHandlerGoexitKeepsCapacity(t *testing.T) {
+	const workers, panics = 2, 3
+	p, err := chanpool.New(executor.Config{Workers: workers, QueueSize: panics, PanicHandler: func(any) { runtime.Goexit() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	defer p.Shutdown(ctx) //nolint:errcheck // checked below; this one only ends a failed test
+	for i := 0; i < panics; i++ {
+		if err := p.Submit(func() { panic("boom") }); err != nil {
+			t.Fatalf("Submit: %v", err)
+		}
+	}
+	requireWorkers(t, p, workers, "after PanicHandler calls runtime.Goexit")
+	if err := p.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	want := executor.Stats{Workers: workers, Submitted: panics + workers, Completed: panics + workers, Panicked: panics}
+	if got := p.Stats(); got != want {
+		t.Errorf("Stats() after Shutdown: got %+v, want %+v", got, want)
+	}
+}

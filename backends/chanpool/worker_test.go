@@ -1,0 +1,36 @@
+package chanpool
+
+import (
+	"testing"
+
+	"github.com/swapexec/swapexec/executor"
+)
+
+// Stats derives Submitted from what workers publish and keeps it monotonic,
+// so a worker must never publish itself as running a task while it is
+// between tasks: a Stats call in that moment would count a task twice, for
+// good. It once did, for the moment after every publishEvery-th task; the
+// moment is too short for a black-box test to hit reliably, so this checks
+// the published state itself, on a worker with no goroutine.
+func TestFinishedNeverShowsRunning(t *testing.T) {
+	p := &Pool{workers: make([]worker, 1)}
+	w := &p.workers[0]
+	l := loop{w: w, idle: true}
+	for i := 1; i <= 3*publishEvery; i++ {
+		// What run does around one task.
+		l.idle = false
+		if !l.shown {
+			w.state.Store(2*l.completed + 1)
+			l.shown = true
+		}
+		p.finished(&l)
+		if s := p.Stats(); s.Running != 0 && i%publishEvery == 0 {
+			t.Fatalf("after task %d, between tasks: Stats() = %+v, want Running 0", i, s)
+		}
+	}
+	p.rest(&l)
+	want := executor.Stats{Workers: 1, Submitted: 3 * publishEvery, Completed: 3 * publishEvery}
+	if got := p.Stats(); got != want {
+		t.Errorf("Stats() once idle: got %+v, want %+v", got, want)
+	}
+}
