@@ -24,6 +24,7 @@ func TestSendDuringTerminate(t *testing.T) {
 	for _, cfg := range []executor.Config{
 		{Workers: 1, QueueSize: 4},
 		{Workers: 3, QueueSize: 2},
+		{Workers: 3, QueueSize: 8},
 		{Workers: 1, QueueSize: 4, Nonblocking: true},
 		{Workers: 1},
 	} {
@@ -51,8 +52,12 @@ func testSendDuringTerminate(t *testing.T, cfg executor.Config) {
 	}
 	var wg sync.WaitGroup
 	hooked := make(chan struct{})
+	var nilsAtHook int // wake-ups the exiting workers left in the buffer
 	p.testHookTerminate = func() {
 		defer close(hooked)
+		p.term.Lock()
+		nilsAtHook = p.nils
+		p.term.Unlock()
 		for i := 0; i < sync_; i++ {
 			errs[i] = p.send(task(i))
 		}
@@ -98,9 +103,10 @@ func testSendDuringTerminate(t *testing.T, cfg executor.Config) {
 	if atReturn != int64(accepted) {
 		t.Errorf("tasks run when Shutdown returned: %d, want every accepted one, %d", atReturn, accepted)
 	}
-	// The hook's own sends find the buffer empty: all but the last fit.
-	if want := cap(p.tasks); accepted < want {
-		t.Errorf("accepted %d sends, want at least the %d that fit in the buffer", accepted, want)
+	// The hook's own sends find the buffer holding only wake-ups: they fit
+	// behind them.
+	if want := cap(p.tasks) - nilsAtHook; accepted < want {
+		t.Errorf("accepted %d sends, want at least the %d that fit in the buffer beside %d nils", accepted, want, nilsAtHook)
 	}
 	if err := p.send(task(0)); !errors.Is(err, executor.ErrClosed) {
 		t.Errorf("send after Shutdown returned: got %v, want an error matching executor.ErrClosed", err)
@@ -192,5 +198,47 @@ func testWorkersStayWhileTasksRun(t *testing.T, cfg executor.Config) {
 	}
 	if n := inner.Load(); n != want {
 		t.Errorf("the task sent by the running task (send returned %v) ran %d times, want %d", sendErr, n, want)
+	}
+}
+
+// A worker of a buffered pool waits for a task on the channel alone, so
+// after Shutdown has begun only a nil sent on the channel wakes it. A worker
+// that read closing as false just before Shutdown set it may start to wait
+// after Shutdown's own wake-ups have been taken by another worker; then the
+// wake-up that every leaving worker passes on is all that wakes it. Here
+// worker A is held just before its receive (testHookPark) until worker B
+// has taken Shutdown's wake-ups and left; Shutdown must still return.
+func TestLeavingWorkerWakesWaitingOne(t *testing.T) {
+	p, err := build(executor.Config{Workers: 2, QueueSize: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	aWaits, bWaits, release, left := make(chan struct{}), make(chan struct{}), make(chan struct{}), make(chan struct{})
+	var calls atomic.Int32
+	p.testHookPark = func() {
+		switch calls.Add(1) {
+		case 1:
+			close(aWaits)
+			<-release
+		case 2:
+			close(bWaits)
+		}
+	}
+	p.testHookLeave = func() { close(left) }
+	p.start()
+	<-aWaits
+	<-bWaits
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	shut := make(chan error, 1)
+	go func() { shut <- p.Shutdown(ctx) }()
+	select {
+	case <-left:
+	case <-time.After(5 * time.Second):
+		t.Fatal("worker B did not leave after Shutdown began")
+	}
+	close(release)
+	if err := <-shut; err != nil {
+		t.Errorf("Shutdown: got %v, want nil (worker A was never woken)", err)
 	}
 }
