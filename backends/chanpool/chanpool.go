@@ -52,9 +52,9 @@ type Pool struct {
 	// Test hooks, set before Shutdown: testHookTerminate is called by the
 	// last worker as it begins to shut the channel (and then cleared);
 	// testHookWaitQuiet by a worker each time it waits for the pool to go
-	// quiet; testHookPark by a worker of a buffered pool as it is about to
-	// wait for a task, having read closing as false; testHookLeave by a
-	// worker that is not the last as it exits.
+	// quiet; testHookPark by a worker as it is about to wait for a task,
+	// having read closing as false; testHookLeave by a worker that is not
+	// the last as it exits.
 	testHookTerminate func()
 	testHookWaitQuiet func()
 	testHookPark      func()
