@@ -49,7 +49,8 @@ type Pool struct {
 	quiet       chan struct{} // closed by declareQuiet: wakes workers of an unbuffered pool waiting to leave
 	stopped     chan struct{} // closed when the last worker has finished
 
-	// Test hooks, set before Shutdown: testHookTerminate is called by the
+	// Test hooks, set before Shutdown (testHookPark before the workers
+	// start: see build): testHookTerminate is called by the
 	// last worker as it begins to shut the channel (and then cleared);
 	// testHookWaitQuiet by a worker each time it waits for the pool to go
 	// quiet; testHookPark by a worker as it is about to wait for a task,
@@ -79,10 +80,12 @@ type Pool struct {
 	shutdown  sync.Once
 	submitted executor.HighWater // keeps Stats' derived Submitted monotonic
 
-	// nils is how many nil values have been sent on tasks (by wake) and not
-	// yet taken; see next and terminate. term guards it and every send of a
-	// nil, so that terminate knows what the buffer holds and Stats can tell
-	// nils from queued tasks.
+	// nils is how many nil values have been sent on tasks (by wake and
+	// terminate) and not yet counted as taken; see next and terminate. term
+	// guards it and every send of a nil, so that terminate knows what the
+	// buffer holds and Stats can tell nils from queued tasks. A worker
+	// counts a nil it took just after its receive, so for a moment nils may
+	// exceed what the buffer holds, never fall short of it.
 	term sync.Mutex
 	nils int
 }
@@ -216,8 +219,10 @@ func (p *Pool) admit(task func()) error {
 	case p.tasks <- task:
 		return nil
 	default:
-		// Outside Shutdown there is always room (see pending); this Submit
-		// raced Shutdown and found the channel shut.
+		// Outside Shutdown there is always room (see pending). This Submit
+		// raced Shutdown and found the buffer full, with nils among its
+		// tasks: a wake-up, or the last worker shutting the channel. While
+		// a task is still running, no nil is there (see Shutdown).
 		p.pending.Add(-1)
 		return p.withdraw(errClosed)
 	}
@@ -323,12 +328,14 @@ func (p *Pool) replace(l *loop) {
 // quiet (with thousands of workers each woken for one task, the select made
 // a run of 100,000 tasks take up to 50% longer). What wakes a waiting worker
 // to look at closing and quiet again is a nil sent on the channel (see
-// wake): Shutdown sends one for each idle worker, declareQuiet one for each
-// other live worker, and every worker that leaves one more. That last one
-// is what makes it sure: a worker can wait after such a change only if it
-// read the old state before, and while it waits the buffer is empty (a
-// send would hand it the value), so the next worker to leave finds room for
-// its nil; some other worker is still to leave, as the waiting one is live.
+// wake). Until the pool is quiet, a woken worker only waits again, so the
+// wake-ups that count come once it is: from declareQuiet (or Shutdown, if
+// it finds the pool quiet already) one for each worker waiting then, and
+// from every worker that leaves one more. That last one is what makes it
+// sure: a worker can wait unwoken only if it read the old state before, and
+// while it waits the buffer is empty (a send would hand it the value), so
+// the next worker to leave finds room for its nil; and a worker is still to
+// leave, since whoever took the nil meant for it leaves later.
 // An unbuffered channel has no room for a nil sent before its receiver
 // arrives, so there workers wait on done or quiet as well.
 func (p *Pool) next(l *loop) func() {
@@ -403,11 +410,13 @@ func (p *Pool) wait(ctl <-chan struct{}) func() {
 	return task
 }
 
-// wakeUpTo sends up to n wake-ups (see wake), stopping early when there is
-// no room: then no worker waits, and those that wait later will be woken by
-// the workers that leave.
+// wakeUpTo sends up to n wake-ups (see wake), while the buffer is empty: a
+// nil sent to a waiting worker is handed to it, so the buffer stays empty
+// while there are waiting workers to wake, and takes at most one slot of it
+// when there are none. A worker that waits later is woken by the workers
+// that leave (see next).
 func (p *Pool) wakeUpTo(n int) {
-	for ; n > 0 && p.wake(); n-- {
+	for ; n > 0 && len(p.tasks) == 0 && p.wake(); n-- {
 	}
 }
 
@@ -476,8 +485,9 @@ func (p *Pool) declareQuiet() bool {
 // send, and closing a channel under a sender would make it panic.
 //
 // Instead it fills the channel's buffer with nils (Submit never sends nil;
-// some may be there already, from wake), running every task it finds on
-// the way, until the buffer holds nothing but nils. Then every task ever sent has been taken, and since no
+// some may be there already, and Shutdown may still send some, all counted
+// in nils under term), running every task it finds on the way, until the
+// buffer holds nothing but nils. Then every task ever sent has been taken, and since no
 // goroutine will receive from the channel again, no send can ever succeed:
 // a Submit still in flight finds no room and returns ErrClosed. Only Submits
 // from outside the pool can still be in flight (the pool is quiet), each
@@ -559,9 +569,15 @@ func (p *Pool) Shutdown(ctx context.Context) error {
 	p.shutdown.Do(func() {
 		p.closing.Store(true)
 		close(p.done)
-		// Wake every worker that may be waiting for a task at once (see
-		// next): one that read closing as false has already left busy.
-		p.wakeUpTo(len(p.workers) - int(p.busy.Load()&^quietBit))
+		// If no worker is running a task, wake those waiting for one (see
+		// next), so that they find the pool quiet and leave. Otherwise the
+		// last worker to finish its run of tasks leaves busy after this
+		// load, so reads closing as true and wakes them in declareQuiet;
+		// and no nil takes room in the buffer that a task still running
+		// may need for a Submit of its own.
+		if p.busy.Load()&^quietBit == 0 {
+			p.wakeUpTo(len(p.workers))
+		}
 	})
 	select {
 	case <-p.stopped:

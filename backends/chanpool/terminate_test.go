@@ -55,6 +55,10 @@ func testSendDuringTerminate(t *testing.T, cfg executor.Config) {
 	var nilsAtHook int // wake-ups the exiting workers left in the buffer
 	p.testHookTerminate = func() {
 		defer close(hooked)
+		// Let Shutdown finish sending its wake-ups first (Do returns only
+		// once the first call's function has): then no other goroutine
+		// sends a nil, and nilsAtHook is final.
+		p.shutdown.Do(func() {})
 		p.term.Lock()
 		nilsAtHook = p.nils
 		p.term.Unlock()
@@ -141,13 +145,25 @@ func TestWorkersStayWhileTasksRun(t *testing.T) {
 }
 
 func testWorkersStayWhileTasksRun(t *testing.T, cfg executor.Config) {
-	p, err := New(cfg)
+	p, err := build(cfg)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Both workers are about to wait for a task before anything is
+	// submitted; one then takes the task below, the other stays idle.
+	var parks sync.WaitGroup
+	parks.Add(cfg.Workers)
+	var parked atomic.Int32
+	p.testHookPark = func() {
+		if parked.Add(1) <= int32(cfg.Workers) {
+			parks.Done()
+		}
 	}
 	waiting := make(chan struct{})
 	var once sync.Once
 	p.testHookWaitQuiet = func() { once.Do(func() { close(waiting) }) }
+	p.start()
+	parks.Wait()
 
 	running, proceed := make(chan struct{}), make(chan struct{})
 	var inner atomic.Int32
@@ -174,18 +190,27 @@ func testWorkersStayWhileTasksRun(t *testing.T, cfg executor.Config) {
 	defer cancel()
 	shut := make(chan error, 1)
 	go func() { shut <- p.Shutdown(ctx) }()
-	select {
-	case <-waiting:
-	case <-time.After(5 * time.Second):
-		t.Error("after Shutdown began, the idle worker did not wait for the busy one's task")
+	// Shutdown's first step is over: done is closed inside its Do, so this
+	// Do is not the first, and returns once the first has.
+	<-p.done
+	p.shutdown.Do(func() {})
+	if cap(p.tasks) == 0 {
+		// done woke the idle worker, which must now wait for the pool to
+		// go quiet rather than exit. (In a buffered pool nothing wakes it
+		// while a task runs, and it goes on waiting for a task.)
+		select {
+		case <-waiting:
+		case <-time.After(5 * time.Second):
+			t.Error("after Shutdown began, the idle worker did not wait for the busy one's task")
+		}
 	}
 	close(proceed)
 	if err := <-shut; err != nil {
 		t.Errorf("Shutdown: got %v, want nil", err)
 	}
-	// With room in the buffer the send is accepted. An unbuffered channel
-	// needs the idle worker already parked in its receive, so there the
-	// send may find only done closed.
+	// With room in the buffer the send is accepted: Shutdown sent no nil to
+	// take it. An unbuffered channel needs the idle worker already parked
+	// in its receive, so there the send may find only done closed.
 	if sendErr != nil && (cfg.Nonblocking || cfg.QueueSize > 0 || !errors.Is(sendErr, executor.ErrClosed)) {
 		t.Errorf("send from the running task, a worker idle: got %v, want nil", sendErr)
 	}
@@ -240,5 +265,65 @@ func TestLeavingWorkerWakesWaitingOne(t *testing.T) {
 	close(release)
 	if err := <-shut; err != nil {
 		t.Errorf("Shutdown: got %v, want nil (worker A was never woken)", err)
+	}
+}
+
+// A task running during Shutdown may submit (its Submit may have read
+// closing as false), and in a Nonblocking pool wait for what it submitted.
+// Shutdown's wake-ups must not take the room that Submit needs: with one
+// task running, one queued and two idle workers not yet in their receive
+// (held at testHookPark), the inner Submit finds room for one more.
+func TestShutdownLeavesRoomForRunningTasks(t *testing.T) {
+	p, err := build(executor.Config{Workers: 3, Nonblocking: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var held sync.WaitGroup
+	held.Add(3)
+	release := make(chan struct{})
+	var parks atomic.Int32
+	p.testHookPark = func() {
+		switch parks.Add(1) {
+		case 1, 2: // two of the workers, held before their receive
+			held.Done()
+			<-release
+		case 3:
+			held.Done()
+		}
+	}
+	p.start()
+	held.Wait()
+	running, proceed, sent := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	innerRan := make(chan struct{})
+	var innerErr error
+	if err := p.Submit(func() { // taken by the third worker
+		close(running)
+		<-proceed
+		innerErr = p.send(func() { close(innerRan) })
+		close(sent)
+		if innerErr == nil {
+			<-innerRan
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	<-running
+	if err := p.Submit(func() {}); err != nil { // queued: no worker receives
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	shut := make(chan error, 1)
+	go func() { shut <- p.Shutdown(ctx) }()
+	<-p.done
+	p.shutdown.Do(func() {}) // returns once Shutdown's has
+	close(proceed)
+	<-sent
+	close(release)
+	if err := <-shut; err != nil {
+		t.Errorf("Shutdown: got %v, want nil", err)
+	}
+	if innerErr != nil {
+		t.Errorf("Submit from a running task during Shutdown, 2 of 3 slots taken: got %v, want nil", innerErr)
 	}
 }
