@@ -221,8 +221,10 @@ func (p *Pool) admit(task func()) error {
 	default:
 		// Outside Shutdown there is always room (see pending). This Submit
 		// raced Shutdown and found the buffer full, with nils among its
-		// tasks: a wake-up, or the last worker shutting the channel. While
-		// a task is still running, no nil is there (see Shutdown).
+		// tasks: a wake-up, or the last worker shutting the channel. A task
+		// whose run began before Shutdown (the only tasks whose Submits can
+		// read closing as false) never meets this: while such a run goes
+		// on, no nil is sent (see Shutdown).
 		p.pending.Add(-1)
 		return p.withdraw(errClosed)
 	}
@@ -329,9 +331,9 @@ func (p *Pool) replace(l *loop) {
 // a run of 100,000 tasks take up to 50% longer). What wakes a waiting worker
 // to look at closing and quiet again is a nil sent on the channel (see
 // wake). Until the pool is quiet, a woken worker only waits again, so the
-// wake-ups that count come once it is: from declareQuiet (or Shutdown, if
-// it finds the pool quiet already) one for each worker waiting then, and
-// from every worker that leaves one more. That last one is what makes it
+// wake-ups that count come once it is, or can be: from Shutdown if no
+// worker is running a task, from declareQuiet, one for each worker
+// waiting then, and from every worker that leaves one more. That last one is what makes it
 // sure: a worker can wait unwoken only if it read the old state before, and
 // while it waits the buffer is empty (a send would hand it the value), so
 // the next worker to leave finds room for its nil; and a worker is still to
@@ -570,11 +572,11 @@ func (p *Pool) Shutdown(ctx context.Context) error {
 		p.closing.Store(true)
 		close(p.done)
 		// If no worker is running a task, wake those waiting for one (see
-		// next), so that they find the pool quiet and leave. Otherwise the
-		// last worker to finish its run of tasks leaves busy after this
-		// load, so reads closing as true and wakes them in declareQuiet;
-		// and no nil takes room in the buffer that a task still running
-		// may need for a Submit of its own.
+		// next), so that they find the pool quiet and leave. Otherwise
+		// every worker running tasks leaves busy after this load, so it
+		// reads closing as true, and whichever makes the pool quiet wakes
+		// them in declareQuiet; and no nil takes room in the buffer that a
+		// task still running may need for a Submit of its own.
 		if p.busy.Load()&^quietBit == 0 {
 			p.wakeUpTo(len(p.workers))
 		}

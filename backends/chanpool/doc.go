@@ -14,9 +14,9 @@
 // as the channel empties, and the last one fills the channel's buffer with
 // nils, running any task it meets, until no send can succeed. Shutdown thus
 // costs a channel operation per slot of the buffer, even for an idle pool.
-// Nils are also how Shutdown wakes idle workers: as in the book, a worker
-// waiting for a task waits on the channel alone (in a buffered pool), which
-// wakes faster than a select on two channels.
+// Nils are also how idle workers are woken to leave: as in the book, a
+// worker waiting for a task waits on the channel alone (in a buffered
+// pool), which wakes faster than a select on two channels.
 //
 // Beyond the book: a panicking task is recovered, its value handed to
 // Config.PanicHandler through executor.HandlePanic, and its worker keeps

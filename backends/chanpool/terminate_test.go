@@ -130,8 +130,10 @@ func testSendDuringTerminate(t *testing.T, cfg executor.Config) {
 // A task running when Shutdown begins may still submit: its Submit may have
 // read closing as false just before. If it then waits for that task, as a
 // Nonblocking pool allows, some worker must still be there to run it. So no
-// worker may leave while another runs a task: here the idle worker must wait
-// (testHookWaitQuiet) rather than exit, and then take the task.
+// worker may leave while another runs a task: here the idle worker must stay
+// (waiting for a task in a buffered pool, or for the pool to go quiet,
+// testHookWaitQuiet, in an unbuffered one) rather than exit, and then take
+// the task.
 func TestWorkersStayWhileTasksRun(t *testing.T) {
 	for _, cfg := range []executor.Config{
 		{Workers: 2, Nonblocking: true},
@@ -229,39 +231,50 @@ func testWorkersStayWhileTasksRun(t *testing.T, cfg executor.Config) {
 // A worker of a buffered pool waits for a task on the channel alone, so
 // after Shutdown has begun only a nil sent on the channel wakes it. A worker
 // that read closing as false just before Shutdown set it may start to wait
-// after Shutdown's own wake-ups have been taken by another worker; then the
-// wake-up that every leaving worker passes on is all that wakes it. Here
-// worker A is held just before its receive (testHookPark) until worker B
-// has taken Shutdown's wake-ups and left; Shutdown must still return.
+// after every other wake-up has been taken by other workers; then the one
+// that the last of them passes on as it leaves is all that wakes it.
+//
+// Here worker A is held just before its receive (testHookPark) while C runs
+// a task across Shutdown, so Shutdown sends no wake-up; when C goes idle it
+// makes the pool quiet and wakes B (declareQuiet), B takes every nil there
+// is, and B and C leave. Only then does A go on to wait; Shutdown must
+// still return.
 func TestLeavingWorkerWakesWaitingOne(t *testing.T) {
-	p, err := build(executor.Config{Workers: 2, QueueSize: 2})
+	p, err := build(executor.Config{Workers: 3, QueueSize: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
-	aWaits, bWaits, release, left := make(chan struct{}), make(chan struct{}), make(chan struct{}), make(chan struct{})
+	var parks sync.WaitGroup
+	parks.Add(3)
+	release := make(chan struct{})
 	var calls atomic.Int32
 	p.testHookPark = func() {
-		switch calls.Add(1) {
-		case 1:
-			close(aWaits)
-			<-release
-		case 2:
-			close(bWaits)
+		n := calls.Add(1)
+		if n <= 3 {
+			parks.Done()
+		}
+		if n == 1 {
+			<-release // A
 		}
 	}
-	p.testHookLeave = func() { close(left) }
+	var leaves sync.WaitGroup
+	leaves.Add(2)
+	p.testHookLeave = leaves.Done
 	p.start()
-	<-aWaits
-	<-bWaits
+	parks.Wait()
+	running, proceed := make(chan struct{}), make(chan struct{})
+	if err := p.Submit(func() { close(running); <-proceed }); err != nil { // taken by C
+		t.Fatal(err)
+	}
+	<-running
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	shut := make(chan error, 1)
 	go func() { shut <- p.Shutdown(ctx) }()
-	select {
-	case <-left:
-	case <-time.After(5 * time.Second):
-		t.Fatal("worker B did not leave after Shutdown began")
-	}
+	<-p.done
+	p.shutdown.Do(func() {}) // returns once Shutdown's has
+	close(proceed)
+	leaves.Wait() // B and C
 	close(release)
 	if err := <-shut; err != nil {
 		t.Errorf("Shutdown: got %v, want nil (worker A was never woken)", err)
