@@ -332,12 +332,12 @@ func (p *Pool) replace(l *loop) {
 // to look at closing and quiet again is a nil sent on the channel (see
 // wake). Until the pool is quiet, a woken worker only waits again, so the
 // wake-ups that count come once it is, or can be: from Shutdown if no
-// worker is running a task, from declareQuiet, one for each worker
-// waiting then, and from every worker that leaves one more. That last one is what makes it
-// sure: a worker can wait unwoken only if it read the old state before, and
-// while it waits the buffer is empty (a send would hand it the value), so
-// the next worker to leave finds room for its nil; and a worker is still to
-// leave, since whoever took the nil meant for it leaves later.
+// worker is running a task, from declareQuiet, one for each worker waiting
+// then, and from every worker that leaves one more. That last one is what
+// makes it sure: a worker can wait unwoken only if it read the old state
+// before, and while it waits the buffer is empty (a send would hand it the
+// value), so the next worker to leave finds room for its nil; and a worker
+// is still to leave, since whoever took the nil meant for it leaves later.
 // An unbuffered channel has no room for a nil sent before its receiver
 // arrives, so there workers wait on done or quiet as well.
 func (p *Pool) next(l *loop) func() {
@@ -481,19 +481,20 @@ func (p *Pool) declareQuiet() bool {
 }
 
 // terminate is next for the last worker, once Shutdown has begun, the pool
-// is quiet and every other worker has exited. It returns each task still sent to the channel,
-// and nil once it has shut the channel, which it does without closing it:
-// a Submit that read closing before Shutdown set it may still be about to
-// send, and closing a channel under a sender would make it panic.
+// is quiet and every other worker has exited. It returns each task still
+// sent to the channel, and nil once it has shut the channel, which it does
+// without closing it: a Submit that read closing before Shutdown set it may
+// still be about to send, and closing a channel under a sender would make
+// it panic.
 //
 // Instead it fills the channel's buffer with nils (Submit never sends nil;
 // some may be there already, and Shutdown may still send some, all counted
 // in nils under term), running every task it finds on the way, until the
-// buffer holds nothing but nils. Then every task ever sent has been taken, and since no
-// goroutine will receive from the channel again, no send can ever succeed:
-// a Submit still in flight finds no room and returns ErrClosed. Only Submits
-// from outside the pool can still be in flight (the pool is quiet), each
-// sends at most once, so the filling ends.
+// buffer holds nothing but nils. Then every task ever sent has been taken,
+// and since no goroutine will receive from the channel again, no send can
+// ever succeed: a Submit still in flight finds no room and returns
+// ErrClosed. Only Submits from outside the pool can still be in flight (the
+// pool is quiet), each sends at most once, so the filling ends.
 //
 // The price is paid by Shutdown, even of an idle pool: a lock and a send per
 // slot of the buffer (about 2 ms for 65,536 slots on a small machine), and

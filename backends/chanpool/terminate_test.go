@@ -188,14 +188,7 @@ func testWorkersStayWhileTasksRun(t *testing.T, cfg executor.Config) {
 		t.Fatal(err)
 	}
 	<-running
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	shut := make(chan error, 1)
-	go func() { shut <- p.Shutdown(ctx) }()
-	// Shutdown's first step is over: done is closed inside its Do, so this
-	// Do is not the first, and returns once the first has.
-	<-p.done
-	p.shutdown.Do(func() {})
+	shut := beginShutdown(p)
 	if cap(p.tasks) == 0 {
 		// done woke the idle worker, which must now wait for the pool to
 		// go quiet rather than exit. (In a buffered pool nothing wakes it
@@ -267,12 +260,7 @@ func TestLeavingWorkerWakesWaitingOne(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-running
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	shut := make(chan error, 1)
-	go func() { shut <- p.Shutdown(ctx) }()
-	<-p.done
-	p.shutdown.Do(func() {}) // returns once Shutdown's has
+	shut := beginShutdown(p)
 	close(proceed)
 	leaves.Wait() // B and C
 	close(release)
@@ -324,12 +312,7 @@ func TestShutdownLeavesRoomForRunningTasks(t *testing.T) {
 	if err := p.Submit(func() {}); err != nil { // queued: no worker receives
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	shut := make(chan error, 1)
-	go func() { shut <- p.Shutdown(ctx) }()
-	<-p.done
-	p.shutdown.Do(func() {}) // returns once Shutdown's has
+	shut := beginShutdown(p)
 	close(proceed)
 	<-sent
 	close(release)
@@ -339,4 +322,21 @@ func TestShutdownLeavesRoomForRunningTasks(t *testing.T) {
 	if innerErr != nil {
 		t.Errorf("Submit from a running task during Shutdown, 2 of 3 slots taken: got %v, want nil", innerErr)
 	}
+}
+
+// beginShutdown calls p.Shutdown in a goroutine, with a 10s deadline, and
+// returns once Shutdown's first step (closing, done, its wake-ups) is over;
+// Shutdown's result arrives on the channel.
+func beginShutdown(p *Pool) <-chan error {
+	shut := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		shut <- p.Shutdown(ctx)
+	}()
+	// done is closed inside Shutdown's Do, so this Do is not the first,
+	// and returns once the first has.
+	<-p.done
+	p.shutdown.Do(func() {})
+	return shut
 }
