@@ -432,6 +432,12 @@ func (p *Pool) wake() bool {
 	}
 	p.term.Lock()
 	defer p.term.Unlock()
+	return p.sendNil()
+}
+
+// sendNil sends a nil on tasks if it can without waiting, counts it, and
+// reports whether it did. The caller holds term.
+func (p *Pool) sendNil() bool {
 	select {
 	case p.tasks <- nil:
 		p.nils++
@@ -512,12 +518,9 @@ func (p *Pool) terminate(l *loop) func() {
 			p.term.Unlock()
 			break
 		}
-		select {
-		case p.tasks <- nil:
-			p.nils++
+		if p.sendNil() {
 			p.term.Unlock()
 			continue
-		default:
 		}
 		// The buffer is full and only this goroutine receives: this cannot
 		// block. Taking the oldest value lets a task queued behind the

@@ -151,21 +151,12 @@ func testWorkersStayWhileTasksRun(t *testing.T, cfg executor.Config) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Both workers are about to wait for a task before anything is
-	// submitted; one then takes the task below, the other stays idle.
-	var parks sync.WaitGroup
-	parks.Add(cfg.Workers)
-	var parked atomic.Int32
-	p.testHookPark = func() {
-		if parked.Add(1) <= int32(cfg.Workers) {
-			parks.Done()
-		}
-	}
 	waiting := make(chan struct{})
 	var once sync.Once
 	p.testHookWaitQuiet = func() { once.Do(func() { close(waiting) }) }
-	p.start()
-	parks.Wait()
+	// Both workers are about to wait for a task before anything is
+	// submitted; one then takes the task below, the other stays idle.
+	startHolding(p, 0)
 
 	running, proceed := make(chan struct{}), make(chan struct{})
 	var inner atomic.Int32
@@ -237,24 +228,10 @@ func TestLeavingWorkerWakesWaitingOne(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var parks sync.WaitGroup
-	parks.Add(3)
-	release := make(chan struct{})
-	var calls atomic.Int32
-	p.testHookPark = func() {
-		n := calls.Add(1)
-		if n <= 3 {
-			parks.Done()
-		}
-		if n == 1 {
-			<-release // A
-		}
-	}
 	var leaves sync.WaitGroup
 	leaves.Add(2)
 	p.testHookLeave = leaves.Done
-	p.start()
-	parks.Wait()
+	release := startHolding(p, 1) // A
 	running, proceed := make(chan struct{}), make(chan struct{})
 	if err := p.Submit(func() { close(running); <-proceed }); err != nil { // taken by C
 		t.Fatal(err)
@@ -279,21 +256,7 @@ func TestShutdownLeavesRoomForRunningTasks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var held sync.WaitGroup
-	held.Add(3)
-	release := make(chan struct{})
-	var parks atomic.Int32
-	p.testHookPark = func() {
-		switch parks.Add(1) {
-		case 1, 2: // two of the workers, held before their receive
-			held.Done()
-			<-release
-		case 3:
-			held.Done()
-		}
-	}
-	p.start()
-	held.Wait()
+	release := startHolding(p, 2) // two of the workers, held before their receive
 	running, proceed, sent := make(chan struct{}), make(chan struct{}), make(chan struct{})
 	innerRan := make(chan struct{})
 	var innerErr error
@@ -339,4 +302,26 @@ func beginShutdown(p *Pool) <-chan error {
 	<-p.done
 	p.shutdown.Do(func() {})
 	return shut
+}
+
+// startHolding starts p's workers and returns once each has reached
+// testHookPark, about to wait for its first task; the first hold of them
+// to get there stay there until release is closed.
+func startHolding(p *Pool, hold int) (release chan struct{}) {
+	release = make(chan struct{})
+	var parks sync.WaitGroup
+	parks.Add(len(p.workers))
+	var calls atomic.Int32
+	p.testHookPark = func() {
+		n := int(calls.Add(1))
+		if n <= len(p.workers) {
+			parks.Done()
+		}
+		if n <= hold {
+			<-release
+		}
+	}
+	p.start()
+	parks.Wait()
+	return release
 }
