@@ -41,6 +41,25 @@
 // # Optional abilities
 //
 // The Executor interface stays two methods. Further abilities are small
-// interfaces found by type assertion, as io.WriterTo is: an executor that can
-// report counters implements [StatsReporter].
+// interfaces found by type assertion, as io.WriterTo is:
+//
+//   - [StatsReporter]: Stats, a snapshot of gauges and counters.
+//   - [ContextSubmitter]: SubmitContext(ctx, task), a Submit whose wait for
+//     room ends when ctx is done; it then returns an error matching
+//     ctx.Err() and the task never runs. The package-level [SubmitContext]
+//     keeps that promise for any Executor.
+//   - [TrySubmitter]: TrySubmit(task), a Submit that never waits, per call,
+//     on a blocking executor too: ErrOverloaded when Workers tasks run and
+//     QueueSize wait, and only then.
+//   - [Resizer]: Resize(workers), a new bound on tasks running at once,
+//     while the executor runs. Growing starts waiting work at once;
+//     shrinking never interrupts a running task, and the new bound holds as
+//     soon as enough running tasks have finished. Stats.Workers reports it.
+//
+// Every backend in github.com/swapexec/swapexec/backends implements all four,
+// natively: a SubmitContext that waits costs no goroutine, and one whose ctx
+// can never be done costs what Submit costs. Whatever the method, every
+// refused task counts in Stats.Rejected, and the errors are the same:
+// ErrNilTask for a nil task, then ctx's error if ctx is done on entry, then
+// ErrClosed once Shutdown has begun.
 package executor

@@ -10,13 +10,13 @@ import "sync/atomic"
 // to the next, so they can be exported as Prometheus counters, and Completed
 // never exceeds Submitted.
 type Stats struct {
-	Workers int // configured bound on tasks running at once
+	Workers int // bound on tasks running at once: Config.Workers, or the last Resize
 	Running int // tasks running now
 	Queued  int // tasks accepted and not yet started
 
 	Submitted uint64 // tasks accepted (Submit returned nil)
 	Completed uint64 // accepted tasks that have finished, including those that panicked
-	Rejected  uint64 // Submit calls that returned an error other than ErrNilTask
+	Rejected  uint64 // Submit, SubmitContext and TrySubmit calls that returned an error other than ErrNilTask
 	Panicked  uint64 // tasks that panicked
 }
 
