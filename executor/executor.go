@@ -48,6 +48,14 @@ var (
 	ErrInvalidConfig = errors.New("executor: invalid config")
 )
 
+// MaxCapacity is the most Workers+QueueSize any executor accepts, in New and
+// in Resize; a larger sum is an error wrapping ErrInvalidConfig. Backends
+// allocate their queue up front, about 8 bytes per slot of Workers+QueueSize
+// (so at most 32 MiB at this limit), and some start Workers goroutines at
+// once: the limit keeps a mistyped size an error rather than an
+// out-of-memory crash.
+const MaxCapacity = 1 << 22
+
 // Config configures an executor. The zero value is valid: GOMAXPROCS workers,
 // no queue, blocking Submit, and panics logged with log/slog.
 type Config struct {
@@ -57,7 +65,8 @@ type Config struct {
 
 	// QueueSize is the most tasks accepted but not yet started. Zero means
 	// none: Submit succeeds only when a worker can take the task. A negative
-	// value is an error.
+	// value is an error, and so is a Workers+QueueSize above MaxCapacity.
+	// The queue's memory (about 8 bytes a slot) is allocated up front.
 	QueueSize int
 
 	// Nonblocking selects what Submit does when there is no room: false, it
@@ -75,7 +84,7 @@ type Config struct {
 // Normalize returns c with its defaults filled in (Workers from GOMAXPROCS,
 // PanicHandler from DefaultPanicHandler), or an error wrapping
 // ErrInvalidConfig that names the offending field, its value and what is
-// allowed. Backends call it first thing in their constructors.
+// allowed: negative sizes, and Workers+QueueSize above MaxCapacity. Backends call it first thing in their constructors.
 func (c Config) Normalize() (Config, error) {
 	if c.Workers < 0 {
 		return c, fmt.Errorf("%w: Workers is %d; want 0 (GOMAXPROCS) or more", ErrInvalidConfig, c.Workers)
@@ -85,6 +94,10 @@ func (c Config) Normalize() (Config, error) {
 	}
 	if c.Workers == 0 {
 		c.Workers = runtime.GOMAXPROCS(0)
+	}
+	if c.Workers > MaxCapacity || c.QueueSize > MaxCapacity-c.Workers {
+		return c, fmt.Errorf("%w: Workers+QueueSize is %d+%d; want at most %d (executor.MaxCapacity)",
+			ErrInvalidConfig, c.Workers, c.QueueSize, MaxCapacity)
 	}
 	if c.PanicHandler == nil {
 		c.PanicHandler = DefaultPanicHandler
