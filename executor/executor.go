@@ -116,26 +116,44 @@ func DefaultPanicHandler(v any) {
 // onPanic. It reports whether task panicked. A panic inside onPanic is
 // recovered too and logged with log/slog, so RunTask returns normally unless
 // task calls runtime.Goexit, which RunTask lets proceed: it ends the calling
-// goroutine, and onPanic is not called. Backends call RunTask around every
+// goroutine, and onPanic is not called. panic(nil) under GODEBUG=panicnil=1,
+// which recovers as nil, is a panic all the same: onPanic gets a
+// *runtime.PanicNilError (called after the unwinding, so a stack it prints
+// shows RunTask's caller, not the panic). Backends call RunTask around every
 // task so that a panic never kills a worker.
+//
+// An onPanic that calls runtime.Goexit (t.FailNow does) ends the goroutine
+// before RunTask returns: a backend that counts panics from RunTask's result
+// misses that one, so count inside onPanic, before calling the user's
+// handler.
 func RunTask(task func(), onPanic func(any)) (panicked bool) {
 	// The returned flag, not a deferred recover alone, tells a finished task
 	// from one that unwound: recover is only called when task did not return.
 	returned := false
-	defer func() {
-		if returned {
-			return
-		}
-		// A nil value here means runtime.Goexit (panic(nil) recovers as a
-		// *runtime.PanicNilError since Go 1.21), which must not be stopped.
-		if v := recover(); v != nil {
-			panicked = true
-			HandlePanic(v, onPanic)
-		}
+	func() {
+		defer func() {
+			if returned {
+				return
+			}
+			// A nil value here means runtime.Goexit, which must not be
+			// stopped and goes on unwinding past this function, or
+			// panic(nil) under GODEBUG=panicnil=1, which this recover
+			// stopped: then RunTask goes on below.
+			if v := recover(); v != nil {
+				panicked = true
+				HandlePanic(v, onPanic)
+			}
+		}()
+		task()
+		returned = true
 	}()
-	task()
-	returned = true
-	return false
+	// Reached after task neither returned nor panicked with a value: it
+	// called panic(nil) under GODEBUG=panicnil=1 (Goexit never gets here).
+	if !returned && !panicked {
+		panicked = true
+		HandlePanic(new(runtime.PanicNilError), onPanic)
+	}
+	return panicked
 }
 
 // HandlePanic hands v, the value recovered from a panicking task, to

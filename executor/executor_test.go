@@ -3,6 +3,7 @@ package executor_test
 import (
 	"errors"
 	"os"
+	"os/exec"
 	"runtime"
 	"strings"
 	"sync"
@@ -141,5 +142,27 @@ func TestHighWater(t *testing.T) {
 		if got := h.Raise(tc.in); got != tc.want {
 			t.Errorf("Raise(%d) = %d; want %d", tc.in, got, tc.want)
 		}
+	}
+}
+
+// TestRunTaskPanicNilOldSemantics checks that panic(nil) under
+// GODEBUG=panicnil=1, which recovers as nil like runtime.Goexit, is still
+// handled and reported as a panic. It reruns itself in a subprocess with that
+// setting.
+func TestRunTaskPanicNilOldSemantics(t *testing.T) {
+	if os.Getenv("EXECUTOR_PANICNIL_CHILD") == "1" {
+		var got []any
+		panicked := executor.RunTask(func() { panic(nil) }, func(v any) { got = append(got, v) })
+		var pe *runtime.PanicNilError
+		if !panicked || len(got) != 1 || !errors.As(got[0].(error), &pe) {
+			t.Fatalf("under panicnil=1: RunTask panicked = %v, handler got %#v; want true and one *runtime.PanicNilError", panicked, got)
+		}
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestRunTaskPanicNilOldSemantics$", "-test.v")
+	cmd.Env = append(os.Environ(), "GODEBUG=panicnil=1", "EXECUTOR_PANICNIL_CHILD=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--- PASS") {
+		t.Fatalf("subprocess under GODEBUG=panicnil=1: %v\n%s", err, out)
 	}
 }
