@@ -144,6 +144,11 @@ type Pool struct {
 	counters executor.Counters // submitted, completed, rejected
 	panicked atomic.Uint64     // counted in onPanic, see New
 
+	// testHookGaveUp, if set (by tests, before the Pool is used), is called
+	// by a SubmitContext whose ctx ended while it waited, before it takes
+	// mu to leave the waitList.
+	testHookGaveUp func()
+
 	drained     chan struct{} // closed once closed is set and pending and active are zero
 	drainOnce   sync.Once
 	released    chan struct{} // closed once the ants pool and all its goroutines are gone
@@ -329,6 +334,9 @@ func (p *Pool) wait(ctx context.Context, task func()) error {
 		case <-w.ready:
 			continue
 		case <-done:
+		}
+		if p.testHookGaveUp != nil {
+			p.testHookGaveUp()
 		}
 		p.mu.Lock()
 		if w.listed {
