@@ -210,10 +210,28 @@ func (p *Pool) Submit(task func()) error {
 	if task == nil {
 		return errNilTask
 	}
-	if how := p.admit(); how != admitFull {
-		return p.accept(task, how)
+	// admit, written out: this is the path every benchmark measures.
+	s := p.state.Load()
+	for {
+		if s&closedBit != 0 {
+			p.counters.Rejected()
+			return errClosed
+		}
+		if s&pendingMask >= p.limit.Load() {
+			return p.wait(nil, task)
+		}
+		if s&activeMask < p.allActive.Load() {
+			if p.state.CompareAndSwap(s, s+1+activeOne) {
+				p.counters.Submitted()
+				return p.hand(task)
+			}
+		} else if p.state.CompareAndSwap(s, s+1) {
+			p.counters.Submitted()
+			p.push(task)
+			return nil
+		}
+		s = p.state.Load()
 	}
-	return p.wait(nil, task)
 }
 
 // SubmitContext is Submit, except that a wait for room ends when ctx is
@@ -330,6 +348,10 @@ func (p *Pool) wait(ctx context.Context, task func()) error {
 			p.waitList.pushFront(w)
 		}
 		p.mu.Unlock()
+		if done == nil {
+			<-w.ready // cheaper than a select, which locks every channel it names
+			continue
+		}
 		select {
 		case <-w.ready:
 			continue
@@ -662,7 +684,10 @@ func (p *Pool) popOverflow() func() {
 // change and returns the new state.
 func (p *Pool) finish(d uint64) uint64 {
 	s := p.state.Add(-d)
-	p.settle(s, d)
+	// settle's own tests, first the cheap ones, so that finish inlines.
+	if (d&pendingMask != 0 && p.waiters.Load() > 0) || s&closedBit != 0 {
+		p.settle(s, d)
+	}
 	return s
 }
 
@@ -808,20 +833,24 @@ func wait(ctx context.Context, done <-chan struct{}) error {
 
 // Stats returns a snapshot of the Pool's counters. Workers is the bound last
 // set by New or Resize. Running and Queued come from the Pool's own
-// accounts, Running bounded by ants' Running (its live worker goroutines,
-// idle ones included until ants reaps them) and by Workers (after a Resize
-// down, tasks that started under the old bound still run, but are reported
-// as at most the new bound); ants counts no tasks, so the counters are kept
-// here: Submitted is counted as a task is admitted, before any worker can
-// finish it, and Panicked before the PanicHandler is called. Once the Pool
-// is idle or shut down, Submitted == Completed and Running == Queued == 0.
+// accounts: Queued is at most QueueSize, and Running at most ants' Running
+// (its live worker goroutines, idle ones included until ants reaps them) and
+// Workers (after a Resize down, tasks that started under the old bound still
+// run, but are reported as at most the new bound). ants counts no tasks, so
+// the counters are kept here: Submitted is counted as a task is admitted,
+// before any worker can finish it, and Panicked before the PanicHandler is
+// called. Once the Pool is idle or shut down, Submitted == Completed and
+// Running == Queued == 0.
 func (p *Pool) Stats() executor.Stats {
 	workers := p.workers.Load()
 	s := p.counters.Fill(executor.Stats{Workers: int(workers)})
 	s.Panicked = p.panicked.Load()
 	// Fill reads Completed before Submitted, so Submitted is never below it.
 	pending := int64(p.state.Load() & pendingMask)
-	queued := min(max(p.queued.Load(), 0), pending)
+	// A task can sit in the buffer for a moment beyond QueueSize (while a
+	// worker holding a slot is about to take it, or after ants turned it
+	// away): it counts as running, the state it is about to be in.
+	queued := min(max(p.queued.Load(), 0), pending, int64(p.queueSize))
 	s.Queued = int(queued)
 	s.Running = int(min(pending-queued, int64(p.ants.Running()), workers))
 	return s
