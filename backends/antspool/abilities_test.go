@@ -476,23 +476,26 @@ func TestResizeRace(t *testing.T) {
 				}
 			}()
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r := rand.New(rand.NewSource(int64(round)))
-			for {
-				select {
-				case <-stop:
-					return
-				default:
+		for g := 0; g < 2; g++ { // two, so that Resize races Resize too
+			g := g
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := rand.New(rand.NewSource(int64(round*10 + 5 + g)))
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					if err := p.Resize(1 + r.Intn(maxBound)); err != nil && !errors.Is(err, executor.ErrClosed) {
+						t.Errorf("Resize: %v", err)
+						return
+					}
+					runtime.Gosched()
 				}
-				if err := p.Resize(1 + r.Intn(maxBound)); err != nil && !errors.Is(err, executor.ErrClosed) {
-					t.Errorf("Resize: %v", err)
-					return
-				}
-				runtime.Gosched()
-			}
-		}()
+			}()
+		}
 		if round%2 == 1 {
 			runtime.Gosched()
 		}
