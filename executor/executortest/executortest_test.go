@@ -64,6 +64,15 @@ var broken = []struct {
 	{"nonblocking-blocks", "Nonblocking", refWith(bugNonblockingBlocks)},
 	{"rejected-not-counted", "Stats", refWith(bugRejectedNotCounted)},
 	{"leak", "ShutdownDrainsQueue", refWith(bugLeak)},
+	{"ctx-ignored", "SubmitContext", refWith(bugCtxIgnored)},
+	{"ctx-task-runs", "SubmitContext", refWith(bugCtxTaskRuns)},
+	{"ctx-swallows-wake", "SubmitContext", refWith(bugCtxSwallowsWake)},
+	{"try-blocks", "TrySubmit", refWith(bugTryBlocks)},
+	{"try-early", "TrySubmit", refWith(bugTryEarly)},
+	{"resize-no-wake", "Resize", refWith(bugResizeNoWake)},
+	{"resize-stale", "Resize", refWith(bugResizeStale)},
+	{"resize-keeps-workers", "Resize", refWith(bugResizeKeepsWorkers)},
+	{"resize-accepts-zero", "Resize", refWith(bugResizeAcceptsZero)},
 }
 
 func refWith(b bug) func(executor.Config) (executor.Executor, error) {
