@@ -72,6 +72,7 @@ type refPool struct {
 	running int
 	live    int // workers that have not exited
 	limit   int // the bound on tasks running at once: cfg.Workers, or the last Resize
+
 	closed  bool
 	// wakes is for bugCtxSwallowsWake: a FIFO of waiters, each woken alone
 	// when a task finishes, as a careless hand-written semaphore does.
@@ -141,18 +142,7 @@ func (p *refPool) work() {
 		p.running++
 		p.mu.Unlock()
 
-		onPanic := p.cfg.PanicHandler
-		if p.bug == bugHandlerTwice {
-			onPanic = func(v any) { p.cfg.PanicHandler(v); p.cfg.PanicHandler(v) }
-		}
-		panicked := executor.RunTask(task, onPanic)
-		p.counters.Completed(panicked)
-
-		p.mu.Lock()
-		p.running--
-		p.cond.Broadcast()
-		p.wakeOne()
-		if panicked && p.bug == bugWorkerDiesOnPanic {
+		if p.run(task) && p.bug == bugWorkerDiesOnPanic {
 			break
 		}
 	}
@@ -162,6 +152,36 @@ func (p *refPool) work() {
 	}
 	p.cond.Broadcast()
 	p.mu.Unlock()
+}
+
+// run runs task on a worker, with p.mu not held, and returns with p.mu held
+// and the task accounted for, reporting whether it panicked. It returns
+// only if neither the task nor the PanicHandler called runtime.Goexit; if
+// one did, this goroutine is ending, and run starts another worker in its
+// place.
+func (p *refPool) run(task func()) (panicked bool) {
+	returned := false
+	onPanic := func(v any) {
+		panicked = true // before the handler, which may call runtime.Goexit
+		p.cfg.PanicHandler(v)
+		if p.bug == bugHandlerTwice {
+			p.cfg.PanicHandler(v)
+		}
+	}
+	defer func() {
+		p.mu.Lock()
+		p.counters.Completed(panicked)
+		p.running--
+		p.cond.Broadcast()
+		p.wakeOne()
+		if !returned {
+			go p.work()
+			p.mu.Unlock()
+		}
+	}()
+	executor.RunTask(task, onPanic)
+	returned = true
+	return panicked
 }
 
 // retired reports whether this worker must leave because Resize lowered
