@@ -73,7 +73,7 @@ type refPool struct {
 	live    int // workers that have not exited
 	limit   int // the bound on tasks running at once: cfg.Workers, or the last Resize
 
-	closed  bool
+	closed bool
 	// wakes is for bugCtxSwallowsWake: a FIFO of waiters, each woken alone
 	// when a task finishes, as a careless hand-written semaphore does.
 	wakes []chan struct{}
