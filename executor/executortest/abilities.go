@@ -216,7 +216,7 @@ func testSubmitContext(t *testing.T, s *suite) {
 						accepted.Add(1)
 					case errors.Is(err, context.Canceled):
 					default:
-						errs <- fmt.Errorf("SubmitContext: got %v, want nil or context.Canceled", err)
+						errs <- fmt.Errorf("churn: SubmitContext got %v, want nil or context.Canceled", err)
 						return
 					}
 				}
@@ -591,7 +591,7 @@ func testResize(t *testing.T, s *suite) {
 							}
 							err := rs.Resize(1 + (i+n)%most)
 							if err != nil && !errors.Is(err, executor.ErrClosed) {
-								report(fmt.Errorf("Resize(%d) racing Submits: got %v, want nil or ErrClosed", 1+(i+n)%most, err))
+								report(fmt.Errorf("racing Submits: Resize(%d) got %v, want nil or ErrClosed", 1+(i+n)%most, err))
 								return
 							}
 							if err != nil {
@@ -643,7 +643,7 @@ func testResize(t *testing.T, s *suite) {
 								return
 							case errors.Is(err, executor.ErrOverloaded), errors.Is(err, context.DeadlineExceeded):
 							default:
-								report(fmt.Errorf("Submit racing Resize: got %v, want nil, ErrOverloaded, ErrClosed or the ctx's error", err))
+								report(fmt.Errorf("racing Resize: a submit got %v, want nil, ErrOverloaded, ErrClosed or the ctx's error", err))
 								return
 							}
 						}
