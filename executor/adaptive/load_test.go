@@ -53,7 +53,7 @@ func resizableBackends(t *testing.T) map[string]func(executor.Config) (executor.
 			t.Fatalf("%s: Shutdown: %v", name, err)
 		}
 		if !ok {
-			t.Logf("%s: no Resize yet; not tested under load", name)
+			t.Logf("%s: no Resize yet; skipped", name)
 			continue
 		}
 		out[name] = func(cfg executor.Config) (executor.Executor, error) { return backends.New(name, cfg) }
