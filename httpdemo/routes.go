@@ -28,14 +28,15 @@ type page struct {
 
 func newPage(body []byte) page { return page{body: body, length: strconv.Itoa(len(body))} }
 
-// site serves the book's pages: GET or HEAD /, /sleep and 404s.
+// site serves the book's pages: GET or HEAD /, /sleep, /work and 404s.
 type site struct {
 	hello, notFound page
 	sleep           time.Duration
+	work            *downstream
 }
 
-func newSite(sleep time.Duration) *site {
-	return &site{hello: newPage(helloHTML), notFound: newPage(notFoundHTML), sleep: sleep}
+func newSite(sleep time.Duration, work *downstream) *site {
+	return &site{hello: newPage(helloHTML), notFound: newPage(notFoundHTML), sleep: sleep, work: work}
 }
 
 func (s *site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -56,6 +57,14 @@ func (s *site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 			// The client left: free the worker rather than sleep for nobody.
 		}
+	case "/work":
+		if !allowGetHead(w, r) {
+			return
+		}
+		if s.work.call(r.Context()) == nil {
+			s.hello.write(w, http.StatusOK)
+		}
+		// Otherwise the client left: nothing to reply to.
 	default:
 		s.notFound.write(w, http.StatusNotFound)
 	}
@@ -90,12 +99,13 @@ type routes struct {
 	metrics http.Handler
 }
 
-// newRoutes wires the pages onto ex (nil: none) and, when maxRequests > 0,
-// calls stop after that many page requests have been served.
-func newRoutes(cfg config, ex executor.Executor, ready *atomic.Bool, m *metrics, stop func()) http.Handler {
-	var pages http.Handler = newSite(cfg.Sleep)
+// newRoutes wires the pages onto ex (nil: none), with /work calling work,
+// and, when maxRequests > 0, calls stop after that many page requests have
+// been served.
+func newRoutes(cfg config, ex executor.Executor, work *downstream, ready *atomic.Bool, m *metrics, stop func()) http.Handler {
+	var pages http.Handler = newSite(cfg.Sleep, work)
 	if ex != nil {
-		pages = &executorhttp.Handler{Executor: ex, Handler: pages}
+		pages = &executorhttp.Handler{Executor: ex, Handler: pages, MaxWait: cfg.waitBudget()}
 	}
 	if cfg.MaxRequests > 0 {
 		pages = stopAfter(int64(cfg.MaxRequests), pages, stop)

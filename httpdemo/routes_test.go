@@ -39,7 +39,8 @@ func testRoutes(t *testing.T, backend string, cfg config) (http.Handler, *atomic
 	}
 	ready := new(atomic.Bool)
 	ready.Store(true)
-	return newRoutes(cfg, ex, ready, m, func() { t.Error("stop called without -max-requests") }), ready, m
+	work := newDownstream(max(cfg.WorkSlots, 1), cfg.WorkTime, cfg.WorkSlowdownAt, cfg.WorkSlowdownTime)
+	return newRoutes(cfg, ex, work, ready, m, func() { t.Error("stop called without -max-requests") }), ready, m
 }
 
 func do(h http.Handler, method, target string) *httptest.ResponseRecorder {
@@ -152,7 +153,7 @@ func TestClientGoneIsCounted499(t *testing.T) {
 }
 
 func TestSleepEndsWhenClientLeaves(t *testing.T) {
-	s := newSite(time.Hour)
+	s := newSite(time.Hour, newDownstream(1, 0, 0, 0))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	rec := httptest.NewRecorder()
