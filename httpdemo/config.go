@@ -30,15 +30,10 @@ const (
 // limitNames lists every -limit value.
 func limitNames() []string { return []string{limitFixed, limitAIMD, limitGradient2} }
 
-// writeSlack is how much longer than its longest work (-sleep, -work-time)
-// a request may take, waiting for a worker included, before the server's
-// WriteTimeout cuts its reply; replyMargin of it is kept for the reply
-// itself, so a request that cannot start in time is turned away while a
-// 503 can still reach its client.
-const (
-	writeSlack  = 30 * time.Second
-	replyMargin = time.Second
-)
+// defaultWriteSlack is how much longer than its longest work (-sleep,
+// -work-time) a request may take, waiting for a worker included, before the
+// server's WriteTimeout cuts its reply.
+const defaultWriteSlack = 30 * time.Second
 
 // config is the demo's configuration, from flags and their environment
 // variables. parseConfig returns only valid configs.
@@ -63,6 +58,10 @@ type config struct {
 	LimitMin         int           // adaptive limits only: >= 1
 	LimitMax         int           // adaptive limits only: >= LimitMin
 	LimitInitial     int           // adaptive limits only: 0 (adaptive's default) or -workers when given
+
+	// WriteSlack is not a flag: WriteTimeout is the longest work plus
+	// WriteSlack (defaultWriteSlack; tests shorten it).
+	WriteSlack time.Duration
 }
 
 // defaultConfig is what `go run ./httpdemo` serves with: the book's address
@@ -80,6 +79,7 @@ func defaultConfig() config {
 		Limit:           limitFixed,
 		LimitMin:        adaptive.DefaultMin,
 		LimitMax:        adaptive.DefaultMax,
+		WriteSlack:      defaultWriteSlack,
 	}
 }
 
@@ -100,14 +100,24 @@ func (c config) longestWork() time.Duration {
 
 // writeTimeout is the server's WriteTimeout: long enough for the longest
 // work and a wait for a worker before it.
-func (c config) writeTimeout() time.Duration { return c.longestWork() + writeSlack }
+func (c config) writeTimeout() time.Duration { return c.longestWork() + c.WriteSlack }
+
+// replyMargin is the part of WriteSlack kept for writing a reply: a request
+// that has not started when only this much is left is turned away while a
+// 503 can still reach its client.
+func (c config) replyMargin() time.Duration {
+	if m := c.WriteSlack / 4; m < time.Second {
+		return m
+	}
+	return time.Second
+}
 
 // waitBudget is the MaxWait given to executorhttp: -max-wait, but never more
 // than a request can wait and still have its reply delivered before
 // WriteTimeout (issue 13, defect 1): a request that cannot start in time
 // gets a 503 it can still read, instead of work nobody receives.
 func (c config) waitBudget() time.Duration {
-	deliverable := writeSlack - replyMargin
+	deliverable := c.WriteSlack - c.replyMargin()
 	if c.MaxWait > 0 && c.MaxWait < deliverable {
 		return c.MaxWait
 	}
@@ -149,7 +159,7 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool), out io.Wr
 		"stop gracefully after `n` page requests (/, /sleep, /work, 404s), as the book's take(2); 0: no limit")
 	fs.Var(&choiceValue{&cfg.LogFormat, []string{"text", "json"}}, "log-format", "log `format`: text or json (log/slog)")
 	fs.Var(&durationValue{&cfg.MaxWait, 0, "a duration of 0 or more, such as 30ms"}, "max-wait",
-		"reply 503 with Retry-After to a page request that waited `duration` for a worker, in Submit and in the\nqueue together (0, or more than "+(writeSlack-replyMargin).String()+": "+(writeSlack-replyMargin).String()+", the most a request can wait and still\nget its reply before the server's WriteTimeout)")
+		"reply 503 with Retry-After to a page request that waited `duration` for a worker, in Submit and in the\nqueue together (0, or more than "+cfg.waitBudget().String()+": "+cfg.waitBudget().String()+", the most a request can wait and still\nget its reply before the server's WriteTimeout)")
 	fs.Var(&intValue{&cfg.WorkSlots, 1, "1 or more"}, "work-slots",
 		"GET /work calls a simulated downstream that serves `n` requests at once; the others wait for a slot")
 	fs.Var(&durationValue{&cfg.WorkTime, 0, "a duration of 0 or more, such as 10ms"}, "work-time",

@@ -24,7 +24,7 @@ func TestParseConfigDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := config{Addr: "127.0.0.1:7878", Backend: "chanpool", Workers: 4, ShutdownTimeout: 30 * time.Second, Sleep: 5 * time.Second, LogFormat: "text",
-		WorkSlots: 8, WorkTime: 10 * time.Millisecond, WorkSlowdownTime: 20 * time.Millisecond, Limit: "fixed", LimitMin: 1, LimitMax: 200}
+		WorkSlots: 8, WorkTime: 10 * time.Millisecond, WorkSlowdownTime: 20 * time.Millisecond, Limit: "fixed", LimitMin: 1, LimitMax: 200, WriteSlack: 30 * time.Second}
 	if cfg != want {
 		t.Errorf("defaults:\n got %+v\nwant %+v", cfg, want)
 	}
@@ -34,7 +34,7 @@ func TestParseConfigFlagsAndEnvironment(t *testing.T) {
 	all := config{Addr: "127.0.0.1:0", Backend: "pond", Workers: 64, Queue: 8, Nonblocking: true,
 		ShutdownTimeout: time.Second, DrainDelay: 100 * time.Millisecond, Sleep: 300 * time.Millisecond, MaxRequests: 2, LogFormat: "json",
 		MaxWait: 30 * time.Millisecond, WorkSlots: 3, WorkTime: 5 * time.Millisecond, WorkSlowdownAt: 40 * time.Second, WorkSlowdownTime: 7 * time.Millisecond,
-		Limit: "gradient2", LimitMin: 2, LimitMax: 100, LimitInitial: 64}
+		Limit: "gradient2", LimitMin: 2, LimitMax: 100, LimitInitial: 64, WriteSlack: 30 * time.Second}
 	args := []string{"-addr", "127.0.0.1:0", "-backend", "pond", "-workers", "64", "-queue", "8", "-nonblocking",
 		"-shutdown-timeout", "1s", "-drain-delay", "100ms", "-sleep", "300ms", "-max-requests", "2", "-log-format", "json",
 		"-max-wait", "30ms", "-work-slots", "3", "-work-time", "5ms", "-work-slowdown-at", "40s", "-work-slowdown-time", "7ms",
