@@ -88,7 +88,7 @@ func newExecutor(lc fx.Lifecycle, cfg config, logger *slog.Logger) (executor.Exe
 		ex = a
 		if cfg.MaxWait == 0 && !cfg.Nonblocking {
 			logger.Warn("an adaptive -limit without -max-wait or -nonblocking bounds how many requests run, not how long the others wait",
-				"limit", cfg.Limit, "max_wait", cfg.waitBudget())
+				"limit", cfg.Limit)
 		}
 	}
 	lc.Append(fx.Hook{OnStop: func(ctx context.Context) error {
@@ -163,7 +163,7 @@ func newServer(p serverParams) *server {
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		// Long enough for the longest work and a wait for a worker before
-		// it; the pages' wait budget (config.waitBudget) keeps a request
+		// it; startGuard (config.startBudget) keeps a request
 		// that cannot start in time from working for nobody.
 		WriteTimeout:   cfg.writeTimeout(),
 		IdleTimeout:    60 * time.Second,
@@ -188,7 +188,7 @@ func newServer(p serverParams) *server {
 			work.begin(time.Now()) // -work-slowdown-at counts from here
 			s.ready.Store(true)
 			logger.Info("listening", "addr", s.Addr(), "backend", cfg.Backend, "workers", cfg.Workers,
-				"queue", cfg.Queue, "nonblocking", cfg.Nonblocking, "limit", cfg.Limit, "max_wait", cfg.waitBudget())
+				"queue", cfg.Queue, "nonblocking", cfg.Nonblocking, "limit", cfg.Limit, "max_wait", cfg.maxWait(), "start_budget", cfg.startBudget())
 			go func() {
 				defer close(s.serveDone)
 				if err := s.http.Serve(ln); !errors.Is(err, http.ErrServerClosed) {

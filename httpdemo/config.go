@@ -49,7 +49,7 @@ type config struct {
 	MaxRequests     int           // 0: no limit; n > 0: stop after n page requests
 	LogFormat       string        // "text" or "json"
 
-	MaxWait          time.Duration // 0: bounded only by what WriteTimeout allows (see waitBudget)
+	MaxWait          time.Duration // 0: none (but see startBudget)
 	WorkSlots        int           // >= 1: the simulated downstream's concurrent slots for /work
 	WorkTime         time.Duration // how long /work holds a slot
 	WorkSlowdownAt   time.Duration // 0: never; else, this long after listening, /work holds a slot for WorkSlowdownTime
@@ -112,16 +112,21 @@ func (c config) replyMargin() time.Duration {
 	return time.Second
 }
 
-// waitBudget is the MaxWait given to executorhttp: -max-wait, but never more
-// than a request can wait and still have its reply delivered before
-// WriteTimeout (issue 13, defect 1): a request that cannot start in time
-// gets a 503 it can still read, instead of work nobody receives.
-func (c config) waitBudget() time.Duration {
-	deliverable := c.WriteSlack - c.replyMargin()
-	if c.MaxWait > 0 && c.MaxWait < deliverable {
-		return c.MaxWait
+// startBudget is the longest a page request can wait for a worker and
+// still have its reply delivered before WriteTimeout: one that waited
+// longer gets a 503 it can still read instead of doing work nobody
+// receives (issue 13, defect 1; see startGuard).
+func (c config) startBudget() time.Duration { return c.WriteSlack - c.replyMargin() }
+
+// maxWait is the MaxWait given to executorhttp: -max-wait, at most
+// startBudget. It is 0 without -max-wait, so that no request pays for a
+// timer: startGuard's check, when a worker starts the request, is then
+// what keeps work that cannot be delivered from starting.
+func (c config) maxWait() time.Duration {
+	if b := c.startBudget(); c.MaxWait > b {
+		return b
 	}
-	return deliverable
+	return c.MaxWait
 }
 
 // backendNames lists every -backend value: the registry's, then none.
@@ -159,7 +164,7 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool), out io.Wr
 		"stop gracefully after `n` page requests (/, /sleep, /work, 404s), as the book's take(2); 0: no limit")
 	fs.Var(&choiceValue{&cfg.LogFormat, []string{"text", "json"}}, "log-format", "log `format`: text or json (log/slog)")
 	fs.Var(&durationValue{&cfg.MaxWait, 0, "a duration of 0 or more, such as 30ms"}, "max-wait",
-		"reply 503 with Retry-After to a page request that waited `duration` for a worker, in Submit and in the\nqueue together (0, or more than "+cfg.waitBudget().String()+": "+cfg.waitBudget().String()+", the most a request can wait and still\nget its reply before the server's WriteTimeout)")
+		"reply 503 with Retry-After to a page request that waited `duration` for a worker, in Submit and in the\nqueue together (0: no bound; even then, a request a worker reaches after "+cfg.startBudget().String()+" gets 503 instead\nof work whose reply would miss the server's WriteTimeout; more than that counts as "+cfg.startBudget().String()+")")
 	fs.Var(&intValue{&cfg.WorkSlots, 1, "1 or more"}, "work-slots",
 		"GET /work calls a simulated downstream that serves `n` requests at once; the others wait for a slot")
 	fs.Var(&durationValue{&cfg.WorkTime, 0, "a duration of 0 or more, such as 10ms"}, "work-time",

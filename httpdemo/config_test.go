@@ -178,23 +178,27 @@ func TestParseConfigAdaptive(t *testing.T) {
 	}
 }
 
-func TestWaitBudget(t *testing.T) {
+func TestWaitBudgets(t *testing.T) {
 	for _, tt := range []struct {
 		maxWait, want time.Duration
 	}{
-		{0, 29 * time.Second},
+		{0, 0},
 		{30 * time.Millisecond, 30 * time.Millisecond},
 		{time.Hour, 29 * time.Second},
 	} {
 		cfg := defaultConfig()
 		cfg.MaxWait = tt.maxWait
-		if got := cfg.waitBudget(); got != tt.want {
-			t.Errorf("-max-wait %v: waitBudget %v, want %v", tt.maxWait, got, tt.want)
+		if got := cfg.maxWait(); got != tt.want {
+			t.Errorf("-max-wait %v: executorhttp's MaxWait %v, want %v", tt.maxWait, got, tt.want)
 		}
-		// A request that waits the whole budget and then does the longest
-		// work must still be able to reply before WriteTimeout.
-		if slack := cfg.writeTimeout() - cfg.waitBudget() - cfg.longestWork(); slack < time.Second {
-			t.Errorf("-max-wait %v: %v left for the reply after the budget and the work, want at least 1s", tt.maxWait, slack)
+	}
+	for _, sleep := range []time.Duration{0, 5 * time.Second, time.Hour} {
+		cfg := defaultConfig()
+		cfg.Sleep = sleep
+		// A request that waits the whole start budget and then does the
+		// longest work must still be able to reply before WriteTimeout.
+		if slack := cfg.writeTimeout() - cfg.startBudget() - cfg.longestWork(); slack < time.Second {
+			t.Errorf("-sleep %v: %v left for the reply after the start budget and the work, want at least 1s", sleep, slack)
 		}
 	}
 }

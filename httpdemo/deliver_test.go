@@ -1,17 +1,22 @@
 package main
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxtest"
+
+	"github.com/swapexec/swapexec/backends"
+	"github.com/swapexec/swapexec/executor"
 )
 
 // TestNoWorkForUndeliverableReplies is issue 13's defect 1, scaled down: one
@@ -87,5 +92,64 @@ func TestMetricsCountRepliesPastWriteTimeoutAsUndelivered(t *testing.T) {
 		if n := testutil.ToFloat64(m.requests.WithLabelValues("/sleep", code)); n != want {
 			t.Errorf(`requests{route="/sleep",code=%q} = %v, want %v`, code, n, want)
 		}
+	}
+}
+
+func TestStartGuard(t *testing.T) {
+	var called int
+	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { called++ })
+	g := startGuard(next, time.Minute)
+	for _, tt := range []struct {
+		name       string
+		w          func(*httptest.ResponseRecorder) http.ResponseWriter
+		wantCalled bool
+	}{
+		{"arrived just now", func(rec *httptest.ResponseRecorder) http.ResponseWriter {
+			return &statusRecorder{ResponseWriter: rec, start: time.Now()}
+		}, true},
+		{"arrived an hour ago", func(rec *httptest.ResponseRecorder) http.ResponseWriter {
+			return &statusRecorder{ResponseWriter: rec, start: time.Now().Add(-time.Hour)}
+		}, false},
+		{"arrival unknown", func(rec *httptest.ResponseRecorder) http.ResponseWriter { return rec }, true},
+	} {
+		called = 0
+		rec := httptest.NewRecorder()
+		g.ServeHTTP(tt.w(rec), httptest.NewRequest("GET", "/sleep", nil))
+		if (called == 1) != tt.wantCalled {
+			t.Errorf("%s: handler called %d times, want called: %v", tt.name, called, tt.wantCalled)
+		}
+		if !tt.wantCalled && (rec.Code != 503 || rec.Header().Get("Retry-After") != "1") {
+			t.Errorf("%s: status %d, Retry-After %q; want 503 and 1", tt.name, rec.Code, rec.Header().Get("Retry-After"))
+		}
+	}
+}
+
+// TestMaxWaitReaches503: with -max-wait, a page request that finds every
+// worker busy gets 503 with Retry-After once the budget has passed.
+func TestMaxWaitReaches503(t *testing.T) {
+	cfg := testConfig("chanpool")
+	cfg.MaxWait = 20 * time.Millisecond
+	pool, err := backends.New("chanpool", executor.Config{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	release, busy := make(chan struct{}), make(chan struct{})
+	if err := pool.Submit(func() { close(busy); <-release }); err != nil {
+		t.Fatal(err)
+	}
+	<-busy
+	defer pool.Shutdown(context.Background())
+	defer close(release)
+	m, err := newMetrics(metricsParams{Config: cfg, Executor: pool})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newRoutes(cfg, pool, newDownstream(1, 0, 0, 0), new(atomic.Bool), m, func() {})
+	rec := do(h, "GET", "/")
+	if rec.Code != 503 || rec.Header().Get("Retry-After") != "1" {
+		t.Errorf("GET / with the only worker busy: %d, Retry-After %q; want 503 and 1", rec.Code, rec.Header().Get("Retry-After"))
+	}
+	if n := testutil.ToFloat64(m.requests.WithLabelValues("/", "503")); n != 1 {
+		t.Errorf(`requests{route="/",code="503"} = %v, want 1`, n)
 	}
 }

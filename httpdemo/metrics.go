@@ -114,7 +114,7 @@ func (m *metrics) instrument(next http.Handler) http.Handler {
 		start := time.Now()
 		route := routeOf(r.URL.Path)
 		m.inFlight.Inc()
-		rec := &statusRecorder{ResponseWriter: w}
+		rec := &statusRecorder{ResponseWriter: w, start: start}
 		// Deferred, so a request whose handler panics is counted too.
 		defer func() {
 			m.inFlight.Dec()
@@ -159,7 +159,8 @@ func codeText(code int) string {
 // statusRecorder remembers the first status code written through it.
 type statusRecorder struct {
 	http.ResponseWriter
-	code int // 0 until the header is written
+	code  int       // 0 until the header is written
+	start time.Time // when instrument saw the request arrive, for startGuard
 }
 
 func (s *statusRecorder) WriteHeader(code int) {

@@ -103,9 +103,9 @@ type routes struct {
 // and, when maxRequests > 0, calls stop after that many page requests have
 // been served.
 func newRoutes(cfg config, ex executor.Executor, work *downstream, ready *atomic.Bool, m *metrics, stop func()) http.Handler {
-	var pages http.Handler = newSite(cfg.Sleep, work)
+	pages := startGuard(newSite(cfg.Sleep, work), cfg.startBudget())
 	if ex != nil {
-		pages = &executorhttp.Handler{Executor: ex, Handler: pages, MaxWait: cfg.waitBudget()}
+		pages = &executorhttp.Handler{Executor: ex, Handler: pages, MaxWait: cfg.maxWait()}
 	}
 	if cfg.MaxRequests > 0 {
 		pages = stopAfter(int64(cfg.MaxRequests), pages, stop)
@@ -135,6 +135,32 @@ func (rt *routes) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		rt.pages.ServeHTTP(w, r)
 	}
+}
+
+// startGuard replies 503 with Retry-After, without calling next, to a
+// request that arrived more than budget ago: it waited so long for a worker
+// that its reply could no longer reach the client before the server's
+// WriteTimeout, so the work would be done for nobody (issue 13, defect 1).
+// The check costs a clock read, where a deadline on every request's
+// context would cost a timer.
+//
+// The arrival time is the one instrument recorded: w must be instrument's
+// statusRecorder, as it is when next runs inside executorhttp.Handler,
+// which hands the handler w unchanged. Any other w is served unchecked, and
+// so is every request when budget is not positive (a test's config without
+// WriteSlack).
+func startGuard(next http.Handler, budget time.Duration) http.Handler {
+	if budget <= 0 {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rec, ok := w.(*statusRecorder); ok && time.Since(rec.start) > budget {
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, "503 service unavailable: waited too long for a worker, retry later", http.StatusServiceUnavailable)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // stopAfter calls stop once n requests through next have returned, as the
