@@ -155,49 +155,41 @@ func New(ex executor.Executor, opts Options) (*Executor, error) {
 }
 
 // Submit runs task on the underlying executor, as its Submit does (waiting
-// for room unless that executor is Nonblocking), and times the run. A
-// refusal with executor.ErrOverloaded counts as a drop; ErrClosed and
-// ErrNilTask are returned and not counted.
+// for room unless that executor is Nonblocking), and times the run for a
+// sample. Its errors are the underlying executor's; a refused submission
+// gives no sample (see the package documentation, "Refusals").
 func (e *Executor) Submit(task func()) error {
 	if task == nil {
 		return e.ex.Submit(nil)
 	}
-	return e.refused(e.ex.Submit(e.wrap(task)))
+	return e.ex.Submit(e.wrap(task))
 }
 
 // SubmitContext is Submit, except that a wait for room ends when ctx is
 // done: it then returns an error matching ctx.Err() and the task never runs
-// (executor.SubmitContext's promise, kept for any underlying executor). A
-// wait cut short by ctx counts as a drop; a ctx already done on entry does
-// not, since no room was asked for.
+// (executor.SubmitContext's promise, kept for any underlying executor).
 func (e *Executor) SubmitContext(ctx context.Context, task func()) error {
 	if task == nil {
-		return e.ex.Submit(nil)
+		return executor.SubmitContext(ctx, e.ex, nil)
 	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	return e.refused(executor.SubmitContext(ctx, e.ex, e.wrap(task)))
+	return executor.SubmitContext(ctx, e.ex, e.wrap(task))
 }
 
 // SubmitSampled is SubmitContext for a task that reports its own outcome:
-// task returns true when it did its work, and false when it did none, for
-// example because its wait budget had passed before it started. A false
-// counts as a drop, not as a latency sample. executorhttp finds this method
-// by type assertion.
+// task returns true when it did its work, and false when it was shed and
+// did none, for example because its wait budget had passed before it
+// started. A false gives a Dropped sample, not a latency: Gradient2 ignores
+// it, AIMD backs off on it (as Netflix's limits treat onDropped).
+// executorhttp finds this method by type assertion.
 func (e *Executor) SubmitSampled(ctx context.Context, task func() bool) error {
 	if task == nil {
-		return e.ex.Submit(nil)
+		return executor.SubmitContext(ctx, e.ex, nil)
 	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	return e.refused(executor.SubmitContext(ctx, e.ex, e.wrapSampled(task)))
+	return executor.SubmitContext(ctx, e.ex, e.wrapSampled(task))
 }
 
 // TrySubmit is Submit that never waits: it returns an error matching
-// executor.ErrOverloaded when the underlying executor has no room, which
-// counts as a drop. The underlying executor must implement
+// executor.ErrOverloaded when the underlying executor has no room. The underlying executor must implement
 // executor.TrySubmitter (every backend does); otherwise TrySubmit returns an
 // error matching errors.ErrUnsupported and the task never runs.
 func (e *Executor) TrySubmit(task func()) error {
@@ -208,7 +200,7 @@ func (e *Executor) TrySubmit(task func()) error {
 	if task == nil {
 		return ts.TrySubmit(nil)
 	}
-	return e.refused(ts.TrySubmit(e.wrap(task)))
+	return ts.TrySubmit(e.wrap(task))
 }
 
 // Shutdown shuts the underlying executor down, with its promises: every
@@ -237,18 +229,6 @@ func (e *Executor) Stats() executor.Stats {
 	}
 	s.Workers = e.Limit()
 	return s
-}
-
-// refused records a submission the executor refused for want of room, or
-// because its wait was cut short, as a drop, and returns err.
-func (e *Executor) refused(err error) error {
-	if err == nil {
-		return nil
-	}
-	if errors.Is(err, executor.ErrOverloaded) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		e.observe(Sample{Inflight: int(e.running.Load()), Dropped: true}, time.Now())
-	}
-	return err
 }
 
 // wrap returns task timed, for a Sample when it returns. A task that panics

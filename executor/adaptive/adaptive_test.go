@@ -152,25 +152,42 @@ func TestNewDefaultLimitIsGradient2(t *testing.T) {
 // returns a script of values, and checks which reach the pool.
 func TestResizeOnlyOnChangeAndClamped(t *testing.T) {
 	script := []int{5, 5, 5, 7, 100, 100, 0, -3, 2, 2}
+	// 5, 5, 5 -> one Resize(5); 7; 100 -> 10 (Max) once; 0 and -3 -> 2 (Min)
+	// once; 2, 2: no change.
+	wantResize := []int{5, 0, 0, 7, 10, 0, 2, 0, 0, 0} // 0: none
 	l := newRecordingLimit(func(n int) int { return script[n-1] })
 	p := newFakePool(1, false)
+	p.resized = make(chan int, 16)
 	e, err := New(p, Options{Min: 2, Max: 10, Initial: 4, Limit: l})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer shutdown(t, e)
+	if got := <-p.resized; got != 4 {
+		t.Fatalf("New resized to %d; want Initial 4", got)
+	}
 	for i := range script {
-		done := make(chan struct{})
-		if err := e.Submit(func() { close(done) }); err != nil {
+		if err := e.Submit(func() {}); err != nil {
 			t.Fatalf("Submit %d: %v", i, err)
 		}
-		<-done
 		waitSamples(t, l, 1)
+		if wantResize[i] == 0 {
+			continue
+		}
+		// Each task runs alone, so the Resize its sample asks for is the
+		// latest, and happens (after Update returns) before the next one.
+		select {
+		case got := <-p.resized:
+			if got != wantResize[i] {
+				t.Fatalf("after Update returned %d, Resize(%d); want Resize(%d)", script[i], got, wantResize[i])
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("after Update returned %d, no Resize in 10s; want Resize(%d)", script[i], wantResize[i])
+		}
 	}
-	// 5, 5, 5 -> one Resize(5); 7; 100 -> 10 (Max) once; 0 and -3 -> 2 (Min) once; 2, 2: no change.
-	want := []int{4, 5, 7, 10, 2}
+	shutdown(t, e)
 	resizes, _ := p.snapshot()
-	if !equalInts(resizes, want) {
+	if want := []int{4, 5, 7, 10, 2}; !equalInts(resizes, want) {
 		t.Errorf("pool resizes = %v; want %v (only changes, clamped to [2, 10])", resizes, want)
 	}
 	if got := e.Limit(); got != 2 {

@@ -19,6 +19,7 @@ type fakePool struct {
 	maxRunning int
 	closed     bool
 	resizes    []int
+	resized    chan int      // if not nil, gets every bound Resize sets
 	room       chan struct{} // closed, and replaced, when room may have appeared
 	wg         sync.WaitGroup
 	counters   executor.Counters
@@ -117,6 +118,9 @@ func (p *fakePool) Resize(workers int) error {
 	}
 	p.bound = workers
 	p.resizes = append(p.resizes, workers)
+	if p.resized != nil {
+		p.resized <- workers
+	}
 	p.signalLocked()
 	return nil
 }

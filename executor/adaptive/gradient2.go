@@ -9,13 +9,14 @@ import (
 )
 
 // Gradient2 defaults. Those of the algorithm are Netflix's
-// Gradient2Limit.Builder defaults; those of the sampling window are Netflix's
-// WindowedLimit defaults except MinWindow (see Gradient2Config).
+// Gradient2Limit.Builder defaults, and those of the sampling window Netflix's
+// WindowedLimit defaults, except MinWindow and with it LongWindow (see
+// Gradient2Config).
 const (
 	DefaultGradient2Smoothing     = 0.2
 	DefaultGradient2QueueSize     = 4
 	DefaultGradient2RTTTolerance  = 1.5
-	DefaultGradient2LongWindow    = 600
+	DefaultGradient2LongWindow    = 6000
 	DefaultGradient2MinWindow     = 100 * time.Millisecond
 	DefaultGradient2MaxWindow     = time.Second
 	DefaultGradient2WindowSamples = 10
@@ -45,8 +46,11 @@ type Gradient2Config struct {
 	RTTTolerance float64
 
 	// LongWindow is the span, in windows, of the exponential average that
-	// tracks the long-term RTT. Zero means DefaultGradient2LongWindow (600:
-	// a minute of 100 ms windows); negative is an error.
+	// tracks the long-term RTT. Zero means DefaultGradient2LongWindow: 6000,
+	// ten minutes of 100 ms windows, the span of Netflix's default of 600
+	// one-second windows. A shorter span lets the limit follow a downstream
+	// that slows for good sooner, and lets it drift up sooner under
+	// sustained overload. Negative is an error.
 	LongWindow int
 
 	// MinWindow and MaxWindow bound each sampling window: a window lasts

@@ -7,24 +7,23 @@ import (
 	"github.com/swapexec/swapexec/executor"
 )
 
-// Sample is one finished task, or one refused submission, as a Limit sees it.
+// Sample is one finished task as a Limit sees it.
 type Sample struct {
 	// RTT is how long the task ran, from the moment a worker started it to
 	// the moment it returned: time spent waiting for room or in the queue is
-	// not in it; for a task that reported it did no work, the time it took
-	// to say so. It is zero for a refused submission, which ran nothing.
+	// not in it. For a Dropped task, it is the time the task took to give
+	// up.
 	RTT time.Duration
 
-	// Inflight is how many of the Executor's tasks were running when this one
-	// started, itself included (Netflix's AbstractLimiter counts the same
-	// way, at acquire). For a refused submission it is the count when the
-	// refusal came back.
+	// Inflight is how many of the Executor's tasks were running when this
+	// one started, itself included (Netflix's AbstractLimiter counts the
+	// same way, at acquire).
 	Inflight int
 
-	// Dropped reports that the task was shed: its submission was refused
-	// (executor.ErrOverloaded, or its context ended while it waited for
-	// room), or it ran and reported that it did no work (SubmitSampled's task
-	// returned false). Netflix's limiters call this onDropped.
+	// Dropped reports that the task was shed: it ran but did no work
+	// (SubmitSampled's task returned false). Netflix's limiters call this
+	// onDropped. A submission the executor refused is no sample at all (see
+	// the package documentation, "Refusals").
 	Dropped bool
 }
 
@@ -76,8 +75,7 @@ type Limit interface {
 
 	// Update folds s, which ended at now, into the estimate and returns the
 	// limit to use from now on, within the bounds given to Reset. It is
-	// called for every task that finished (not one that panicked) and for
-	// every refused submission, so it must be cheap: no allocation, no
-	// blocking.
+	// called for every task that finished (not one that panicked), so it
+	// must be cheap: no allocation, no blocking.
 	Update(s Sample, now time.Time) int
 }

@@ -54,53 +54,46 @@ func TestSampleOfFinishedTasks(t *testing.T) {
 	}
 }
 
-func TestSampleOfRefusals(t *testing.T) {
-	t.Run("TrySubmit when full", func(t *testing.T) {
-		e, l, _ := newTestExecutor(t, 1, false)
-		release := hold(t, e.Submit)
-		defer release()
-		if err := e.TrySubmit(func() { t.Error("refused task ran") }); !errors.Is(err, executor.ErrOverloaded) {
-			t.Fatalf("TrySubmit = %v; want ErrOverloaded", err)
-		}
-		if s := waitSamples(t, l, 1)[0]; !s.Dropped || s.Inflight != 1 || s.RTT != 0 {
-			t.Errorf("sample = %+v; want Dropped, Inflight 1, RTT 0", s)
-		}
-	})
-	t.Run("Submit to a full Nonblocking pool", func(t *testing.T) {
-		e, l, _ := newTestExecutor(t, 1, true)
-		release := hold(t, e.Submit)
-		defer release()
-		if err := e.Submit(func() { t.Error("refused task ran") }); !errors.Is(err, executor.ErrOverloaded) {
-			t.Fatalf("Submit = %v; want ErrOverloaded", err)
-		}
-		if s := waitSamples(t, l, 1)[0]; !s.Dropped {
-			t.Errorf("sample = %+v; want Dropped", s)
-		}
-	})
-	for _, tt := range []struct {
-		name   string
-		ctx    func() (context.Context, context.CancelFunc)
-		submit func(e *Executor, ctx context.Context) error
+// TestRefusalsGiveNoSample checks that a submission the executor refuses
+// returns the executor's error and feeds the Limit nothing, as Netflix's
+// SimpleLimiter feeds its Limit none of its own rejections.
+func TestRefusalsGiveNoSample(t *testing.T) {
+	tests := []struct {
+		name        string
+		nonblocking bool
+		submit      func(e *Executor) error
+		want        error
 	}{
-		{"SubmitContext deadline", deadlineSoon, func(e *Executor, ctx context.Context) error {
-			return e.SubmitContext(ctx, func() {})
-		}},
-		{"SubmitSampled deadline", deadlineSoon, func(e *Executor, ctx context.Context) error {
-			return e.SubmitSampled(ctx, func() bool { return true })
-		}},
-	} {
-		t.Run(tt.name+" while waiting", func(t *testing.T) {
-			e, l, _ := newTestExecutor(t, 1, false)
-			release := hold(t, e.Submit)
-			defer release()
-			ctx, cancel := tt.ctx()
+		{"TrySubmit when full", false, func(e *Executor) error {
+			return e.TrySubmit(func() {})
+		}, executor.ErrOverloaded},
+		{"Submit to a full Nonblocking pool", true, func(e *Executor) error {
+			return e.Submit(func() {})
+		}, executor.ErrOverloaded},
+		{"SubmitContext deadline while waiting", false, func(e *Executor) error {
+			ctx, cancel := deadlineSoon()
 			defer cancel()
-			if err := tt.submit(e, ctx); !errors.Is(err, context.DeadlineExceeded) {
-				t.Fatalf("got %v; want DeadlineExceeded", err)
+			return e.SubmitContext(ctx, func() {})
+		}, context.DeadlineExceeded},
+		{"SubmitSampled deadline while waiting", false, func(e *Executor) error {
+			ctx, cancel := deadlineSoon()
+			defer cancel()
+			return e.SubmitSampled(ctx, func() bool { return true })
+		}, context.DeadlineExceeded},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, l, _ := newTestExecutor(t, 1, tt.nonblocking)
+			release := hold(t, e.Submit)
+			if err := tt.submit(e); !errors.Is(err, tt.want) {
+				t.Errorf("got %v; want %v", err, tt.want)
 			}
-			if s := waitSamples(t, l, 1)[0]; !s.Dropped {
-				t.Errorf("sample = %+v; want Dropped", s)
+			noSample(t, l, "a refused submission")
+			release()
+			if s := waitSamples(t, l, 1)[0]; s.Dropped || s.Inflight != 1 {
+				t.Errorf("sample of the held task = %+v; want finished, Inflight 1", s)
 			}
+			noSample(t, l, "a refused submission")
 		})
 	}
 }
