@@ -43,6 +43,13 @@ func (waitBudgetError) Timeout() bool { return true }
 type Handler struct {
 	// Executor runs the requests. Nil means no executor: Handler runs on
 	// net/http's goroutine as if it were not wrapped.
+	//
+	// Requests are submitted with executor.SubmitContext and the request's
+	// context. An Executor that implements executor.ContextSubmitter (every
+	// backend in this module) waits for room at no extra cost; for any
+	// other, SubmitContext's fallback tries TrySubmit if there is one and
+	// otherwise submits from a goroutine of its own, per request, since
+	// every request from net/http's server has a context that can end.
 	Executor executor.Executor
 
 	// Handler serves the requests. Nil means http.NotFoundHandler().
