@@ -46,9 +46,10 @@ type Handler struct {
 	//
 	// Requests are submitted with executor.SubmitContext and the request's
 	// context. An Executor that implements executor.ContextSubmitter waits
-	// for room at no extra cost; for any other, SubmitContext's fallback tries TrySubmit if there is one and
-	// otherwise submits from a goroutine of its own, per request, since
-	// every request from net/http's server has a context that can end.
+	// for room at no extra cost; for any other, SubmitContext's fallback
+	// tries TrySubmit if there is one and otherwise submits from a
+	// goroutine of its own, per request, since every request from
+	// net/http's server has a context that can end.
 	Executor executor.Executor
 
 	// Handler serves the requests. Nil means http.NotFoundHandler().
