@@ -121,9 +121,8 @@ var (
 // Reset, and resizes ex to the initial limit, returning Resize's error if
 // it fails.
 //
-// The Executor owns ex's bound from then on: do not Resize ex yourself. It
-// does not own ex's lifetime less than it did before: Shutdown passes
-// through, and shutting ex down directly has the same effect.
+// The Executor owns ex's bound from then on: do not Resize ex yourself.
+// Its Shutdown is ex's; shutting ex down directly has the same effect.
 func New(ex executor.Executor, opts Options) (*Executor, error) {
 	if ex == nil {
 		return nil, fmt.Errorf("adaptive: %w: nil executor", executor.ErrInvalidConfig)

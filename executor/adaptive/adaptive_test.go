@@ -46,12 +46,6 @@ func (l *recordingLimit) Update(s Sample, _ time.Time) int {
 	return l.next(len(l.samples))
 }
 
-func (l *recordingLimit) got() []Sample {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]Sample(nil), l.samples...)
-}
-
 func shutdown(t *testing.T, e interface{ Shutdown(context.Context) error }) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -68,7 +68,7 @@ type AIMD struct {
 // NewAIMD returns an AIMD limit configured by cfg, with zero fields set to
 // their defaults, and bounds DefaultMin, DefaultMax and DefaultInitial until
 // Reset gives others. A value out of range is an error wrapping
-// ErrInvalidConfig that names it.
+// executor.ErrInvalidConfig that names it.
 func NewAIMD(cfg AIMDConfig) (*AIMD, error) {
 	if cfg.BackoffRatio == 0 {
 		cfg.BackoffRatio = DefaultAIMDBackoffRatio

@@ -41,7 +41,7 @@ func (p *fakePool) Submit(task func()) error {
 	return p.SubmitContext(context.Background(), task)
 }
 
-func (p *fakePool) TrySubmit(task func()) error { return p.submit(nil, task, true) }
+func (p *fakePool) TrySubmit(task func()) error { return p.submit(context.Background(), task, true) }
 
 func (p *fakePool) SubmitContext(ctx context.Context, task func()) error {
 	return p.submit(ctx, task, p.nonblocking)
@@ -51,11 +51,9 @@ func (p *fakePool) submit(ctx context.Context, task func(), try bool) error {
 	if task == nil {
 		return executor.ErrNilTask
 	}
-	if ctx != nil {
-		if err := ctx.Err(); err != nil {
-			p.counters.Rejected()
-			return err
-		}
+	if err := ctx.Err(); err != nil {
+		p.counters.Rejected()
+		return err
 	}
 	for {
 		p.mu.Lock()

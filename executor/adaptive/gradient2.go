@@ -75,7 +75,8 @@ type Gradient2Config struct {
 }
 
 // withDefaults returns c with zero fields set to their defaults, or an
-// error wrapping ErrInvalidConfig naming the first field out of range.
+// error wrapping executor.ErrInvalidConfig naming the first field out of
+// range.
 func (c Gradient2Config) withDefaults() (Gradient2Config, error) {
 	if c.Smoothing == 0 {
 		c.Smoothing = DefaultGradient2Smoothing
@@ -182,7 +183,7 @@ type Gradient2 struct {
 // NewGradient2 returns a Gradient2 limit configured by cfg, with zero fields
 // set to their defaults, and bounds DefaultMin, DefaultMax and
 // DefaultInitial until Reset gives others. A value out of range is an error
-// wrapping ErrInvalidConfig that names it.
+// wrapping executor.ErrInvalidConfig that names it.
 func NewGradient2(cfg Gradient2Config) (*Gradient2, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {

@@ -34,7 +34,8 @@ type Bounds struct {
 	Initial int // the limit before any sample; within [Min, Max]
 }
 
-// check returns an error wrapping ErrInvalidConfig unless b is usable.
+// check returns an error wrapping executor.ErrInvalidConfig unless b is
+// usable.
 func (b Bounds) check() error {
 	switch {
 	case b.Min < 1:

@@ -31,7 +31,7 @@ func (l *cyclingLimit) Update(Sample, time.Time) int {
 
 // resizableBackends returns, by name, a constructor for every registered
 // backend that implements executor.Resizer, and the fake pool.
-func resizableBackends(t *testing.T) map[string]func(executor.Config) (executor.Executor, error) {
+func resizableBackends(t testing.TB) map[string]func(executor.Config) (executor.Executor, error) {
 	t.Helper()
 	out := map[string]func(executor.Config) (executor.Executor, error){
 		"fake": func(cfg executor.Config) (executor.Executor, error) {
@@ -53,7 +53,7 @@ func resizableBackends(t *testing.T) map[string]func(executor.Config) (executor.
 			t.Fatalf("%s: Shutdown: %v", name, err)
 		}
 		if !ok {
-			t.Logf("%s: no Resize yet; not tested under load", name)
+			t.Logf("%s: no Resize yet; skipped", name)
 			continue
 		}
 		out[name] = func(cfg executor.Config) (executor.Executor, error) { return backends.New(name, cfg) }
