@@ -541,15 +541,11 @@ func (p *Pool) work(task func()) {
 			p.exited(task)
 		}
 	}()
-	if p.shrinking.Load() != 0 && p.shed(0) {
-		// A Resize down took this slot away before the task started: the
-		// task waits in the queue for a worker within the new bound.
-		if task != nil {
-			p.push(task)
-		}
-		left = true
-		return
-	}
+	// A task handed over just before a Resize down runs all the same, as if
+	// it had started before; its worker leaves after it if it is over the
+	// bound. (Putting the task back in the queue from here would need a
+	// kick, and this goroutine is the ants worker that kick may be waiting
+	// for: ants counts it as busy until work returns.)
 	for {
 		if task != nil {
 			executor.RunTask(task, p.onPanic) // panics are counted in onPanic
@@ -844,7 +840,10 @@ func wait(ctx context.Context, done <-chan struct{}) error {
 func (p *Pool) Stats() executor.Stats {
 	workers := p.workers.Load()
 	s := p.counters.Fill(executor.Stats{Workers: int(workers)})
-	s.Panicked = p.panicked.Load()
+	// A panic is counted before its task completes: no snapshot shows more
+	// panics than completed tasks, and both counters only grow, so neither
+	// does their minimum.
+	s.Panicked = min(p.panicked.Load(), s.Completed)
 	// Fill reads Completed before Submitted, so Submitted is never below it.
 	pending := int64(p.state.Load() & pendingMask)
 	// A task can sit in the buffer for a moment beyond QueueSize (while a
