@@ -218,7 +218,7 @@ func (p *Pool) Submit(task func()) error {
 			return errClosed
 		}
 		if s&pendingMask >= p.limit.Load() {
-			return p.wait(nil, task)
+			return p.waitForRoom(context.Background(), task)
 		}
 		if s&activeMask < p.allActive.Load() {
 			if p.state.CompareAndSwap(s, s+1+activeOne) {
@@ -256,7 +256,7 @@ func (p *Pool) SubmitContext(ctx context.Context, task func()) error {
 	if how := p.admit(); how != admitFull {
 		return p.accept(task, how)
 	}
-	return p.wait(ctx, task)
+	return p.waitForRoom(ctx, task)
 }
 
 // TrySubmit is Submit that never waits, also on a blocking Pool: when
@@ -314,17 +314,14 @@ func (p *Pool) accept(task func(), how int) error {
 	return nil
 }
 
-// wait is the path of Submit and SubmitContext (ctx non-nil) when
-// Workers+QueueSize tasks are pending.
-func (p *Pool) wait(ctx context.Context, task func()) error {
+// waitForRoom is the path of Submit (with context.Background()) and SubmitContext
+// when Workers+QueueSize tasks are pending.
+func (p *Pool) waitForRoom(ctx context.Context, task func()) error {
 	if p.nonblocking {
 		p.counters.Rejected()
 		return errOverloaded
 	}
-	var done <-chan struct{}
-	if ctx != nil {
-		done = ctx.Done()
-	}
+	done := ctx.Done() // nil for Submit's context.Background()
 	var w *waiter
 	defer func() {
 		if w != nil {
