@@ -314,8 +314,8 @@ func (p *Pool) accept(task func(), how int) error {
 	return nil
 }
 
-// waitForRoom is the path of Submit (with context.Background()) and SubmitContext
-// when Workers+QueueSize tasks are pending.
+// waitForRoom is the path of Submit (with context.Background()) and
+// SubmitContext when Workers+QueueSize tasks are pending.
 func (p *Pool) waitForRoom(ctx context.Context, task func()) error {
 	if p.nonblocking {
 		p.counters.Rejected()
