@@ -494,7 +494,9 @@ func (p *Pool) push(task func()) {
 // here itself, so the last one to give up its slot sees the true count.
 // With a slot free and ants still refusing, some ants worker has finished a
 // task and is on its way back to ants' idle list or out of the pool (or was
-// just handed one), so the loop ends after a few turns.
+// just handed one), so the loop ends after a few turns, unless that worker
+// is the caller: kick must not run on an ants worker goroutine that holds
+// no slot (see exited and work).
 func (p *Pool) kick(n int) {
 	for n > 0 && p.queued.Load() > 0 {
 		if !p.takeSlot() {
