@@ -242,26 +242,23 @@ func runTask(g *Group, f func() error, slot bool) {
 }
 
 // calledFromTask reports whether the calling goroutine is running a task of
-// any Group, found by runTask's frame on its stack.
+// any Group, found by runTask's frame on its stack. It compares each
+// frame's function entry with runTask's, with no symbol names and no
+// allocation, walking the stack 32 frames at a time.
 func calledFromTask() bool {
 	entry := runtime.FuncForPC(reflect.ValueOf(runTask).Pointer()).Entry()
-	pcs := make([]uintptr, 64)
-	for {
-		n := runtime.Callers(2, pcs)
+	var pcs [32]uintptr
+	for skip := 2; ; {
+		n := runtime.Callers(skip, pcs[:])
+		for _, pc := range pcs[:n] {
+			// pc is a return address: pc-1 is inside the calling function.
+			if f := runtime.FuncForPC(pc - 1); f != nil && f.Entry() == entry {
+				return true
+			}
+		}
 		if n < len(pcs) {
-			pcs = pcs[:n]
-			break
-		}
-		pcs = make([]uintptr, 2*len(pcs))
-	}
-	frames := runtime.CallersFrames(pcs)
-	for {
-		frame, more := frames.Next()
-		if frame.Entry == entry {
-			return true
-		}
-		if !more {
 			return false
 		}
+		skip += n
 	}
 }
