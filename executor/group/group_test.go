@@ -635,3 +635,21 @@ func TestNestedGroupsOnOneExecutor(t *testing.T) {
 		})
 	}
 }
+
+func TestGoAfterWaitWithContextRunsNothing(t *testing.T) {
+	eachBackend(t, executor.Config{Workers: 1}, func(t *testing.T, ex executor.Executor) {
+		g, _ := group.WithContext(context.Background(), ex)
+		if err := wait(t, g); err != nil {
+			t.Fatalf("first Wait() = %v", err)
+		}
+		var ran atomic.Bool
+		g.Go(func() error { ran.Store(true); return nil })
+		if err := wait(t, g); !errors.Is(err, context.Canceled) {
+			t.Errorf("Wait() after a Go that followed Wait = %v; want an error matching context.Canceled", err)
+		}
+		shutdown(t, ex)
+		if ran.Load() {
+			t.Error("f ran although the group's context was done")
+		}
+	})
+}
