@@ -61,8 +61,10 @@
 // but not in parallel.
 //
 // A task is recognized by the group's task runner on the calling
-// goroutine's stack (a stack walk, done only when Go would otherwise wait,
-// never on the fast path). So it is a task of any Group, not only this one,
+// goroutine's stack. The stack walk costs about a microsecond; it is done
+// only when Go would otherwise wait: at the limit, or when TrySubmit finds
+// no room, so never on the fast path of an executor with TrySubmit, but on
+// every Go on one without it. So it is a task of any Group, not only this one,
 // which is what keeps nested groups on one executor from deadlocking too;
 // and a goroutine that a task starts is not a task: its Go waits, as any
 // outside caller's does.

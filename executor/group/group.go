@@ -71,7 +71,8 @@ func WithContext(ctx context.Context, ex executor.Executor) (*Group, context.Con
 // Go waits while the group is at its limit (SetLimit), then while the
 // executor has no room, as Submit does; a Nonblocking executor's
 // ErrOverloaded is not waited out. The waits end when the group's context
-// (WithContext) is done. When f cannot be submitted (the wait ended, the
+// (WithContext) is done; the wait for room is executor.SubmitContext's, so
+// on an executor without a native SubmitContext it costs a goroutine. When f cannot be submitted (the wait ended, the
 // context was done on entry, the executor returned ErrClosed or
 // ErrOverloaded, or f is nil) f never runs, nothing waits for it, and the
 // error, wrapped, is the group's error unless an earlier one was recorded.
