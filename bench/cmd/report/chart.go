@@ -119,6 +119,9 @@ func writeChart(w io.Writer, s *summary, subtitle string) error {
 func implColors(s *summary) ([]string, map[string]color.Color) {
 	var backends []string
 	for _, t := range s.Tables {
+		if !charted(t) {
+			continue // its impls would crowd the one-line legend and draw nothing
+		}
 		for _, c := range t.Cols {
 			if !slices.Contains(baselines, c) && !slices.Contains(backends, c) {
 				backends = append(backends, c)
@@ -132,7 +135,7 @@ func implColors(s *summary) ([]string, map[string]color.Color) {
 	}
 	for i, b := range baselines {
 		for _, t := range s.Tables {
-			if slices.Contains(t.Cols, b) {
+			if charted(t) && slices.Contains(t.Cols, b) {
 				impls = append(impls, b)
 				colors[b] = baselineColors[i]
 				break
@@ -140,6 +143,18 @@ func implColors(s *summary) ([]string, map[string]color.Color) {
 		}
 	}
 	return impls, colors
+}
+
+// charted reports whether some panel draws t's benchmark. Benchmarks that
+// no panel draws (BenchmarkGroup's batches, say) are in the Markdown tables
+// only.
+func charted(t *table) bool {
+	for _, pn := range panels {
+		if slices.Contains(pn.benches, t.Bench) {
+			return true
+		}
+	}
+	return false
 }
 
 // drawHeader writes the title, the subtitle and a one-line legend.

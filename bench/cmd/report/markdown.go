@@ -22,10 +22,12 @@ type meta struct {
 // benchNotes says what one op is in each benchmark; unknown benchmarks get
 // none.
 var benchNotes = map[string]string{
-	"Tiny":      "One op is one task that does one atomic add, submitted from `submitters` goroutines to an executor of Workers 4, QueueSize 1024; the final Shutdown is included and amortised.",
-	"CPU":       fmt.Sprintf("As Tiny, with a task of %d rounds of xorshift (about 1µs; `impl=direct` shows what it costs on this machine).", bench.SpinIterations),
-	"AntsShape": "ants' published shape: one op builds the executor, submits every task (each sleeps 10ms) from one goroutine to Workers workers with no queue, and shuts down.",
-	"PondShape": "pond's published shapes: one op builds the executor, lets `users` goroutines submit their tasks (each sleeps 10ms) to 200,000/scale workers with a queue of 1,000,000/scale, and shuts down.",
+	"Tiny":         "One op is one task that does one atomic add, submitted from `submitters` goroutines to an executor of Workers 4, QueueSize 1024; the final Shutdown is included and amortised.",
+	"CPU":          fmt.Sprintf("As Tiny, with a task of %d rounds of xorshift (about 1µs; `impl=direct` shows what it costs on this machine).", bench.SpinIterations),
+	"AntsShape":    "ants' published shape: one op builds the executor, submits every task (each sleeps 10ms) from one goroutine to Workers workers with no queue, and shuts down.",
+	"PondShape":    "pond's published shapes: one op builds the executor, lets `users` goroutines submit their tasks (each sleeps 10ms) to 200,000/scale workers with a queue of 1,000,000/scale, and shuts down.",
+	"Group":        "One op is a batch of 10,000 tasks fanned out and waited for (`ns/task` is the op divided by 10,000), each contender with 4 at once: `group-<backend>` is executor/group's Group (a new one per batch) on a long-lived executor of Workers 4, QueueSize 1024; `errgroup` uses SetLimit(4); `pondgroup` a long-lived pond pool's NewGroup; `conc` conc's pool.New().WithErrors().WithMaxGoroutines(4).",
+	"GroupResults": "One op is a batch of 10,000 tasks whose results are collected in input order: `map-<backend>` is executor/group's Map on a long-lived executor of Workers 4, QueueSize 1024; `pondresult` a long-lived pond result pool's NewGroup; `conc` conc's pool.NewWithResults[int]().WithErrors().WithMaxGoroutines(4), which in v0.3.0 returns results in completion order, not input order.",
 }
 
 var unitNotes = map[string]string{
@@ -34,6 +36,7 @@ var unitNotes = map[string]string{
 	"allocs/op":       "allocations per op",
 	"peak-B":          "peak bytes of heap objects and goroutine stacks in use during the op, above the start",
 	"peak-goroutines": "peak goroutines during the op, above the start",
+	"sec/task":        "time per task: the op's time divided by its tasks",
 }
 
 // writeMarkdown writes the report for s.

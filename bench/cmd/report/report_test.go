@@ -284,3 +284,15 @@ func TestShellJoin(t *testing.T) {
 		t.Errorf("shellJoin = %s; want %s", got, want)
 	}
 }
+
+func TestChartLegendOnlyNamesChartedImpls(t *testing.T) {
+	in := "BenchmarkTiny/impl=chanpool 1 2 ns/op\nBenchmarkGroup/impl=group-chanpool 1 2 ns/op\n"
+	s, err := summarize(strings.NewReader(in), "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	impls, _ := implColors(s)
+	if !slices.Equal(impls, []string{"chanpool"}) {
+		t.Errorf("implColors = %v; want [chanpool]: BenchmarkGroup is in no panel", impls)
+	}
+}
