@@ -36,6 +36,18 @@ func BenchmarkSubmit(b *testing.B) {
 				}
 			}
 		}},
+		{Name: "adapter-ctx", New: func(b *testing.B) (func(func()) error, func()) {
+			p, err := New(executor.Config{Workers: benchWorkers, QueueSize: benchQueue})
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx := context.Background()
+			return func(task func()) error { return p.SubmitContext(ctx, task) }, func() {
+				if err := p.Shutdown(context.Background()); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}},
 		{Name: "raw", New: func(b *testing.B) (func(func()) error, func()) {
 			p := pond.NewPool(benchWorkers, pond.WithQueueSize(benchQueue))
 			return p.Go, p.StopAndWait

@@ -321,28 +321,28 @@ func TestErrorsWrapped(t *testing.T) {
 }
 
 // TestHandoffExactlyOnce races many submitters against Shutdown through both
-// hand-off paths (a slot, and the channel when no slot is free) and checks
+// hand-off paths (a slot, and a closure when no slot is free) and checks
 // every task by its own id: each accepted task ran exactly once, no refused
-// task ran, and when Shutdown returns nil no slot is still owned and no task
-// is left in the channel.
+// task ran, and when Shutdown returns nil no slot is still owned.
 func TestHandoffExactlyOnce(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
 		cfg        executor.Config
 		submitters int
-		chanOnly   bool // mark every slot owned first, so every task takes the channel
+		closures   bool // mark every slot owned first, so every task goes in a closure
 	}{
 		{"slots", executor.Config{Workers: 2, QueueSize: 4}, 8, false},
 		{"nonblocking", executor.Config{Workers: 2, QueueSize: 2, Nonblocking: true}, 8, false},
-		// More callers blocked in pond than there are slots: the rest take the channel.
-		{"blocked beyond slots", executor.Config{Workers: 1}, 3 * minSlots, false},
-		{"channel only", executor.Config{Workers: 2, QueueSize: 4}, 8, true},
+		// More callers waiting than there are slots.
+		{"waiting beyond slots", executor.Config{Workers: 1}, 3 * minSlots, false},
+		{"closures only", executor.Config{Workers: 2, QueueSize: 4}, 8, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := newPool(t, tc.cfg)
-			if tc.chanOnly {
-				for i := range p.slots {
-					p.slots[i].busy.Store(1)
+			slots := p.slots.Load().slots
+			if tc.closures {
+				for i := range slots {
+					slots[i].busy.Store(1)
 				}
 			}
 			const perSubmitter = 2000
@@ -395,18 +395,15 @@ func TestHandoffExactlyOnce(t *testing.T) {
 					t.Fatalf("task %d (accepted %v) ran %d times, want %d", id, accepted[id], got, want)
 				}
 			}
-			if len(p.tasks) != 0 {
-				t.Fatalf("tasks left in the channel after Shutdown: %d", len(p.tasks))
-			}
-			for i := range p.slots {
+			for i := range slots {
 				want := uint32(0)
-				if tc.chanOnly {
+				if tc.closures {
 					want = 1 // untouched
 				}
-				if got := p.slots[i].busy.Load(); got != want {
+				if got := slots[i].busy.Load(); got != want {
 					t.Fatalf("slot %d: busy is %d after Shutdown, want %d", i, got, want)
 				}
-				if p.slots[i].task != nil {
+				if slots[i].task != nil {
 					t.Fatalf("slot %d still holds a task after Shutdown", i)
 				}
 			}
