@@ -2,7 +2,6 @@ package pondpool
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/bits"
 	"sync"
@@ -31,14 +30,16 @@ var (
 // Pool runs tasks on a pond pool. Create it with New; the zero Pool is not
 // usable. All methods are safe for concurrent use.
 type Pool struct {
-	// state and accepted are written by every Submit and state by every
-	// finishing task; they share one cache line, so a Submit that wins it
-	// for the one pays nothing more for the other, and the padding keeps
-	// it off the lines of the read-mostly fields below.
-	_        [64]byte
-	state    atomic.Uint64 // see state.go: tasks taken, capacity, waiting, closed, behind
-	accepted atomic.Uint64 // tasks admitted: Stats' Submitted, and each Submit's ticket for a slot
-	_        [48]byte
+	// The words of state.go. in and outSeen are written by Submits, out by
+	// finishing tasks; the padding keeps each group on its own cache line,
+	// apart from flags and the other fields that both only read.
+	_       [64]byte
+	in      atomic.Uint64 // tasks admitted (modulo 1<<40), capacity, closed
+	outSeen atomic.Uint64 // a value out had lately
+	_       [48]byte
+	out     atomic.Uint64 // tasks finished: Stats' Completed
+	_       [56]byte
+	flags   atomic.Uint32 // waitingFlag, closingFlag, behindFlag; written under mu
 
 	pond      pond.Pool
 	queueSize int
@@ -47,25 +48,25 @@ type Pool struct {
 	slots     atomic.Pointer[slotTable]
 
 	panicked  atomic.Uint64      // pond never sees a panic (RunTask recovers it), so it is counted here
-	rejected  atomic.Uint64      // every refused call but ErrNilTask
+	rejected  atomic.Uint64      // every refused Submit, SubmitContext and TrySubmit but ErrNilTask
 	submitted executor.HighWater // keeps Stats' Submitted monotonic
 
-	// mu guards the waiter list, every change of the capacity in state,
+	// mu guards the waiter list, flags, every change of the capacity in in,
 	// pond's bound (pond.Resize and pondMax), and closing. It is never held
 	// while a task runs nor while waiting; it is taken before pond's own
 	// mutex (in pond.Resize), never after, so the two cannot deadlock.
 	mu      sync.Mutex
 	head    *waiter // the longest waiting Submit; FIFO, as x/sync/semaphore
 	tail    *waiter
-	workers int // the bound Resize last set (Stats reads it from state)
+	workers int // the bound Resize last set (Stats reads it from in)
 	pondMax int // the bound pond was last given; below workers only while catching up (see resize.go)
 
 	waiters sync.Pool // of *waiter, so that a Submit that waits allocates nothing
 
-	drained chan struct{}   // closed once Shutdown began and every admitted task finished
-	stopped <-chan struct{} // pond's Stop().Done(), set before drained is closed
-
-	closeOnce sync.Once
+	finishOnce sync.Once
+	drained    chan struct{}   // closed by finish: Shutdown began and every admitted task finished
+	stopped    <-chan struct{} // pond's Stop().Done(), set by finish before it closes drained
+	closeOnce  sync.Once
 }
 
 // slotTable is the set of slots Submit stores tasks in; Resize may replace
@@ -164,7 +165,7 @@ func New(cfg executor.Config) (*Pool, error) {
 		handler(v)
 	}
 	p.waiters.New = func() any { return &waiter{ready: make(chan struct{}, 1)} }
-	p.state.Store(uint64(cfg.Workers+cfg.QueueSize) << capShift)
+	p.in.Store(uint64(cfg.Workers+cfg.QueueSize) << capShift)
 	p.slots.Store(newSlotTable(p, cfg.Workers+cfg.QueueSize))
 	// pond never refuses a task the Pool admitted: its queue is bounded by
 	// MaxCapacity, which the admitted tasks never reach, and it is stopped
@@ -190,21 +191,27 @@ func (p *Pool) Submit(task func()) error {
 	if task == nil {
 		return errNilTask
 	}
-	s := p.state.Load()
-	if s&(waitingBit|closedBit|behindBit) != 0 || taken(s) >= capacity(s) || !p.state.CompareAndSwap(s, s+1) {
-		if err := p.admitSlow(nil, nil, p.nonblock); err != nil {
-			return err
+	if p.flags.Load() == 0 {
+		if ticket, res := p.tryAdmit(); res == admitted {
+			p.handOff(ticket, task)
+			return nil
 		}
 	}
-	return p.handOff(task)
+	ticket, err := p.admitSlow(nil, nil, p.nonblock)
+	if err != nil {
+		return err
+	}
+	p.handOff(ticket, task)
+	return nil
 }
 
 // SubmitContext is Submit, except that a wait for room ends when ctx is
 // done: it then returns ctx.Err() and the task never runs, and the caller
 // holds no room (the next waiter gets it). If ctx is done on entry it
 // returns ctx.Err() at once, before checking for Shutdown. With a ctx
-// whose Done is nil (context.Background) it is Submit. Refusals count in
-// Stats.Rejected, except ErrNilTask.
+// whose Done is nil (context.Background) it is Submit. Like Submit, every
+// refusal but ErrNilTask counts in Stats.Rejected, and a wait costs no
+// goroutine and no timer.
 func (p *Pool) SubmitContext(ctx context.Context, task func()) error {
 	if task == nil {
 		return errNilTask
@@ -213,40 +220,48 @@ func (p *Pool) SubmitContext(ctx context.Context, task func()) error {
 		p.rejected.Add(1)
 		return err
 	}
-	s := p.state.Load()
-	if s&(waitingBit|closedBit|behindBit) != 0 || taken(s) >= capacity(s) || !p.state.CompareAndSwap(s, s+1) {
-		if err := p.admitSlow(ctx, ctx.Done(), p.nonblock); err != nil {
-			return err
+	if p.flags.Load() == 0 {
+		if ticket, res := p.tryAdmit(); res == admitted {
+			p.handOff(ticket, task)
+			return nil
 		}
 	}
-	return p.handOff(task)
+	ticket, err := p.admitSlow(ctx, ctx.Done(), p.nonblock)
+	if err != nil {
+		return err
+	}
+	p.handOff(ticket, task)
+	return nil
 }
 
 // TrySubmit is Submit that never waits, on a blocking Pool too: it returns
 // an error matching executor.ErrOverloaded when Workers+QueueSize tasks are
 // admitted and not finished (Workers running, QueueSize waiting), and only
 // then; it may take room that a waiting Submit would take next. It returns
-// ErrClosed once Shutdown has begun, and ErrNilTask for a nil task. Unlike
-// pond's TrySubmit it allocates no future.
+// an error matching ErrClosed once Shutdown has begun, and ErrNilTask for
+// a nil task. Unlike pond's TrySubmit it allocates no future.
 func (p *Pool) TrySubmit(task func()) error {
 	if task == nil {
 		return errNilTask
 	}
-	s := p.state.Load()
-	if s&(closedBit|behindBit) != 0 || taken(s) >= capacity(s) || !p.state.CompareAndSwap(s, s+1) {
-		if err := p.admitSlow(nil, nil, true); err != nil {
-			return err
+	if p.flags.Load()&behindFlag == 0 {
+		if ticket, res := p.tryAdmit(); res == admitted {
+			p.handOff(ticket, task)
+			return nil
 		}
 	}
-	return p.handOff(task)
+	ticket, err := p.admitSlow(nil, nil, true)
+	if err != nil {
+		return err
+	}
+	p.handOff(ticket, task)
+	return nil
 }
 
-// handOff gives an admitted task to pond: through a free slot, or, when the
-// probes find none, in a closure. pond does not refuse an admitted task
-// (see New); if it ever did, handOff undoes the admission and returns the
-// contract's error instead of losing the task silently.
-func (p *Pool) handOff(task func()) error {
-	ticket := p.accepted.Add(1) // counted before the task can finish: Submitted >= Completed
+// handOff gives an admitted task to pond: through a free slot, from the
+// one its ticket names on, or, when the probes find none free, in a
+// closure.
+func (p *Pool) handOff(ticket uint64, task func()) {
 	t := p.slots.Load()
 	for i := uint64(0); i < probes; i++ {
 		s := &t.slots[(ticket+i)&t.mask]
@@ -257,28 +272,22 @@ func (p *Pool) handOff(task func()) error {
 		}
 		s.task = task
 		if err := p.pond.Go(s.run); err != nil {
-			// pond will never run s.run for this call: the slot and the
-			// task are still this Submit's alone.
-			s.task = nil
-			s.busy.Store(0)
-			return p.refused(err)
+			refused(err)
 		}
-		return nil
+		return
 	}
 	if err := p.pond.Go(func() { p.runTask(task) }); err != nil {
-		return p.refused(err)
+		refused(err)
 	}
-	return nil
 }
 
-// refused undoes an admission that pond refused: the task is not counted
-// as submitted (Stats' HighWater keeps Submitted monotonic) and its room is
-// freed.
-func (p *Pool) refused(err error) error {
-	p.accepted.Add(^uint64(0))
-	p.release()
-	p.rejected.Add(1)
-	return mapErr(err)
+// refused is called if pond refuses an admitted task, which cannot happen:
+// pond's queue holds more than the Pool ever admits, and pond is stopped
+// only once every admitted task has finished. Going on would lose a task
+// that Submit is about to report accepted, so it panics, as package sync
+// does when its invariants break.
+func refused(err error) {
+	panic("pondpool: pond refused an admitted task: " + err.Error())
 }
 
 // runTask runs task inside executor.RunTask, which hands a panic to
@@ -287,19 +296,6 @@ func (p *Pool) refused(err error) error {
 func (p *Pool) runTask(task func()) {
 	defer p.release()
 	executor.RunTask(task, p.onPanic)
-}
-
-// mapErr turns an error from pond's Go into the contract's.
-func mapErr(err error) error {
-	switch {
-	case errors.Is(err, pond.ErrQueueFull):
-		return errOverloaded
-	case errors.Is(err, pond.ErrPoolStopped),
-		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return errClosed
-	default:
-		return fmt.Errorf("pondpool: %w", err)
-	}
 }
 
 // Shutdown stops intake: every later Submit, SubmitContext, TrySubmit and
@@ -334,34 +330,37 @@ func (p *Pool) Shutdown(ctx context.Context) error {
 }
 
 // finish stops pond once Shutdown began and every admitted task finished;
-// it runs exactly once (see close and release). pond's Stop waits for its
-// workers to end on a goroutine of pond's default pool.
+// it runs once (finishOnce, from close or from the last finishing task).
+// pond's Stop waits for its workers to end on a goroutine of pond's default
+// pool.
 func (p *Pool) finish() {
 	p.stopped = p.pond.Stop().Done()
 	close(p.drained)
 }
 
 // Stats returns a snapshot. Workers is the current bound (Resize changes
-// it). Running is pond's RunningWorkers, at most the tasks admitted and not
-// finished; Queued is the rest of those, at most QueueSize. Both are gauges
-// read while tasks come and go, never negative; after a Resize down, Running
-// may exceed Workers until enough tasks finish. Completed is pond's
-// CompletedTasks; Submitted, Rejected and Panicked are counted here. Once the
-// Pool is idle or shut down, Submitted == Completed and Running == Queued ==
-// 0.
+// it). Submitted and Completed count tasks admitted and finished here (a
+// task counts as submitted before Submit returns, and as completed as soon
+// as it returns, before pond's own bookkeeping); Rejected and Panicked are
+// counted here too. Running is pond's RunningWorkers, at most the tasks
+// admitted and not finished; Queued is the rest of those, at most
+// QueueSize. The gauges are read while tasks come and go and are never
+// negative; after a Resize down, Running may exceed Workers until enough
+// tasks finish. Once the Pool is idle or shut down, Submitted == Completed
+// and Queued == 0.
 func (p *Pool) Stats() executor.Stats {
-	s := p.state.Load()
-	completed := p.pond.CompletedTasks()
-	// accepted is read after completed and counted before each task can
-	// start, so Submitted >= Completed; submitted keeps it monotonic.
-	submitted := p.submitted.Raise(p.accepted.Load())
-	running, queued := gauges(taken(s), int(p.pond.RunningWorkers()), p.queueSize)
+	// out is read before in, so that it is never ahead of in's count:
+	// Submitted >= Completed, and taken is exact for some moment between.
+	out := p.out.Load()
+	in := p.in.Load()
+	n := taken(in, out)
+	running, queued := gauges(n, int(p.pond.RunningWorkers()), p.queueSize)
 	return executor.Stats{
-		Workers:   capacity(s) - p.queueSize,
+		Workers:   capacity(in) - p.queueSize,
 		Running:   running,
 		Queued:    queued,
-		Submitted: submitted,
-		Completed: completed,
+		Submitted: p.submitted.Raise(out + uint64(n)),
+		Completed: out,
 		Rejected:  p.rejected.Load(),
 		Panicked:  p.panicked.Load(),
 	}

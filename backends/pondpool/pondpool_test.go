@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alitto/pond/v2"
 	"go.uber.org/goleak"
 
 	"github.com/swapexec/swapexec/executor"
@@ -88,7 +87,14 @@ func TestNew(t *testing.T) {
 		{"queue", executor.Config{Workers: 2, QueueSize: 100}, true},
 		{"negative workers", executor.Config{Workers: -1}, false},
 		{"negative queue", executor.Config{QueueSize: -1}, false},
-		{"too many", executor.Config{Workers: 1, QueueSize: math.MaxInt}, false},
+		// executor.MaxCapacity bounds Workers+QueueSize; New's memory
+		// does not grow with it (at most maxSlots slots).
+		{"at MaxCapacity", executor.Config{Workers: 2, QueueSize: executor.MaxCapacity - 2}, true},
+		{"above MaxCapacity", executor.Config{Workers: 2, QueueSize: executor.MaxCapacity - 1}, false},
+		{"workers above MaxCapacity", executor.Config{Workers: executor.MaxCapacity + 1}, false},
+		{"MaxInt queue", executor.Config{Workers: 1, QueueSize: math.MaxInt}, false},
+		{"MaxInt workers", executor.Config{Workers: math.MaxInt}, false},
+		{"MaxInt both", executor.Config{Workers: math.MaxInt, QueueSize: math.MaxInt}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, err := New(tc.cfg)
@@ -118,29 +124,9 @@ func TestSubmitNil(t *testing.T) {
 	}
 }
 
-// TestMapErr pins the translation of pond's errors, including the
-// context.Canceled that a caller blocked in Go gets when the pool's context
-// ends.
-func TestMapErr(t *testing.T) {
-	for _, tc := range []struct {
-		in   error
-		want error
-	}{
-		{pond.ErrQueueFull, executor.ErrOverloaded},
-		{pond.ErrPoolStopped, executor.ErrClosed},
-		{context.Canceled, executor.ErrClosed},
-		{fmt.Errorf("wrapped: %w", context.Canceled), executor.ErrClosed},
-	} {
-		if got := mapErr(tc.in); !errors.Is(got, tc.want) {
-			t.Errorf("mapErr(%v): got %v, want an error matching %v", tc.in, got, tc.want)
-		}
-	}
-}
-
-// TestBlockedSubmitterAtShutdown: a caller blocked in pond's Go when
-// Shutdown begins returns ErrClosed at once (pond would give it
-// context.Canceled, or keep it waiting until a worker frees up), and the
-// accepted tasks, running and queued, all run.
+// TestBlockedSubmitterAtShutdown: a caller waiting for room when Shutdown
+// begins returns ErrClosed at once, without waiting for a worker to free
+// up, and the accepted tasks, running and queued, all run.
 func TestBlockedSubmitterAtShutdown(t *testing.T) {
 	p := newPool(t, executor.Config{Workers: 1, QueueSize: 1})
 	gate := make(chan struct{})

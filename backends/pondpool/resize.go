@@ -32,14 +32,14 @@ func (p *Pool) Resize(workers int) error {
 	defer p.mu.Unlock()
 	// close sets closedBit under mu, so it cannot be set while Resize runs,
 	// and pond is stopped only after it is set.
-	if p.state.Load()&closedBit != 0 {
+	if p.in.Load()&closedBit != 0 {
 		return errClosed
 	}
 	p.growSlots(workers + p.queueSize)
 	for {
-		s := p.state.Load()
-		n := s&^(countMask<<capShift) | uint64(workers+p.queueSize)<<capShift
-		if p.state.CompareAndSwap(s, n) {
+		s := p.in.Load()
+		n := s&^(capMask<<capShift) | uint64(workers+p.queueSize)<<capShift
+		if p.in.CompareAndSwap(s, n) {
 			break
 		}
 	}
@@ -56,7 +56,7 @@ func (p *Pool) Resize(workers int) error {
 }
 
 // catchUpLocked raises pond's bound towards workers as far as it can
-// without more than workers running, and sets behindBit while it is still
+// without more than workers running, and sets behindFlag while it is still
 // below. Called with mu held.
 //
 // pond's Resize(x) starts a worker for each queued task, up to x minus its
@@ -74,5 +74,9 @@ func (p *Pool) catchUpLocked() {
 		p.pondMax += room
 		p.pond.Resize(p.pondMax)
 	}
-	p.setBitLocked(behindBit, p.pondMax < p.workers)
+	if p.pondMax < p.workers {
+		p.flags.Store(p.flags.Load() | behindFlag)
+	} else {
+		p.flags.Store(p.flags.Load() &^ behindFlag)
+	}
 }

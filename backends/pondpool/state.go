@@ -9,21 +9,34 @@ import (
 // Admission. pond's Go cannot stop waiting for one caller (its only way out
 // is the pool's context, which would end every wait), so the Pool admits
 // tasks itself and gives pond only tasks it has admitted, which pond then
-// never refuses (see New). Everything admission needs is one word, state, so
-// that a Submit, a finishing task, Resize and Shutdown each see the others
-// in a single order:
+// never refuses (see New).
 //
-//	bits  0..22  taken: tasks admitted and not finished (queued or running)
-//	bits 23..45  capacity: Workers+QueueSize, changed by Resize
-//	bit  46      waitingBit: the waiter list is not empty
-//	bit  47      closedBit: Shutdown has begun; taken never grows again
-//	bit  48      behindBit: pond's bound is below Workers (see resize.go)
+// Submits and finishing tasks write separate words, so that a task that
+// finishes on one core does not take from a Submit on another the cache
+// line that Submit writes next:
 //
-// A Submit admits its task with one CompareAndSwap that adds 1 to taken
-// while taken < capacity and no bit is set; a finishing task subtracts 1 with
-// one Add, and looks at the bits in the result to see whether it has more to
-// do (wake a waiter, finish Shutdown, raise pond's bound). Anything else
-// takes the slow path, under mu.
+//   - in, written by Submit: bits 0..39 count the tasks admitted, ever
+//     (modulo 1<<40); bits 40..62 hold the capacity, Workers+QueueSize
+//     (Resize changes it); bit 63 is set once Shutdown has begun, after
+//     which in never changes again. A Submit admits its task with one
+//     CompareAndSwap of in.
+//   - out, written by each finishing task: the tasks finished, ever. The
+//     tasks admitted and not finished (queued or running), taken, are in's
+//     count minus out, never more than the capacity.
+//   - outSeen, beside in: a value out had lately. Submit reckons taken
+//     from it, which can only overstate taken; only when that shows no room
+//     does Submit read out itself, so a Pool with room costs a Submit no read
+//     of a line that finishing tasks write.
+//   - flags, written only under mu and rarely: waiting (the waiter list is
+//     not empty), closing (Shutdown has begun), behind (pond's bound is
+//     below Workers, see resize.go). A finishing task reads it after adding
+//     to out, and has nothing more to do while it is 0.
+//
+// A finishing task and a Submit about to wait each write one word and then
+// read the other's (out, then flags; flags, then out): with Go's
+// sequentially consistent atomics at least one sees the other, so either the
+// Submit sees the room or the task sees the waiter and wakes it. Shutdown
+// and the last finishing task meet the same way over closing and out.
 //
 // Waiting is x/sync/semaphore's: a FIFO list of waiters, each with its own
 // channel, and a finishing task hands its room to the first waiter. While
@@ -31,23 +44,71 @@ import (
 // never waits, and rejects only when the Pool is full). A waiter whose ctx
 // ends leaves the list and holds no room.
 const (
-	countBits  = 23 // taken and capacity: 0..executor.MaxCapacity
-	countMask  = 1<<countBits - 1
-	capShift   = countBits
-	waitingBit = 1 << (2 * countBits)
-	closedBit  = waitingBit << 1
-	behindBit  = closedBit << 1
+	countBits = 40
+	countMask = 1<<countBits - 1
+	capShift  = countBits
+	capMask   = 1<<23 - 1 // holds 0..executor.MaxCapacity
+	closedBit = 1 << 63
 )
 
-// A compile-time check that executor.MaxCapacity fits in countBits: the
+// Bits of flags.
+const (
+	waitingFlag = 1 << iota
+	closingFlag
+	behindFlag
+)
+
+// A compile-time check that executor.MaxCapacity fits in capMask: the
 // constant overflows uint (an error) if it does not.
-const _ = uint(countMask - executor.MaxCapacity)
+const _ = uint(capMask - executor.MaxCapacity)
 
-// taken is the number of tasks admitted and not finished in state s.
-func taken(s uint64) int { return int(s & countMask) }
+// taken is the number of tasks admitted and not finished, given in and a
+// value out had no later than in was read (so out never exceeds in's count).
+func taken(in, out uint64) int { return int((in - out) & countMask) }
 
-// capacity is Workers+QueueSize in state s.
-func capacity(s uint64) int { return int(s >> capShift & countMask) }
+// capacity is Workers+QueueSize in in.
+func capacity(in uint64) int { return int(in >> capShift & capMask) }
+
+// admitResult is what tryAdmit found.
+type admitResult int
+
+const (
+	admitted admitResult = iota
+	admitFull
+	admitClosed
+)
+
+// tryAdmit admits one task if there is room and Shutdown has not begun. It
+// returns the task's ticket (the count of tasks admitted before it), which
+// spreads tasks over the slots.
+func (p *Pool) tryAdmit() (uint64, admitResult) {
+	for {
+		// out's value is read before in, so that it is never ahead of
+		// in's count.
+		seen := p.outSeen.Load()
+		s := p.in.Load()
+		if s&closedBit != 0 {
+			return 0, admitClosed
+		}
+		if taken(s, seen) >= capacity(s) {
+			out := p.out.Load()
+			if out != seen {
+				p.outSeen.Store(out) // stale stores are harmless: any value out had will do
+			}
+			if taken(s, out) >= capacity(s) {
+				// Read in again: a Submit and a finishing task may
+				// both have come between the two loads.
+				if p.in.Load() != s {
+					continue
+				}
+				return 0, admitFull
+			}
+		}
+		if p.in.CompareAndSwap(s, s+1) {
+			return s & countMask, admitted
+		}
+	}
+}
 
 // waiter is one Submit waiting for room.
 type waiter struct {
@@ -55,44 +116,55 @@ type waiter struct {
 	prev, next *waiter       // the list, under mu
 	queued     bool          // in the list; under mu
 	granted    bool          // room was taken for it (else Shutdown ended the wait); written under mu before the send
+	ticket     uint64        // the ticket tryAdmit gave it, when granted
 }
 
 // admitSlow admits one task when Submit's fast path could not: it takes
 // room when there is some and nobody waits (or try is set), and otherwise
-// returns ErrClosed, ErrOverloaded if try is set, or waits for room, ctx's
-// Done (done; nil for Submit) or Shutdown. A nil error means the caller
-// holds one unit of taken and must hand its task to pond. Every error is
-// counted in Rejected.
-func (p *Pool) admitSlow(ctx context.Context, done <-chan struct{}, try bool) error {
+// returns ErrClosed, ErrOverloaded if try is set, or waits for room, for
+// ctx's Done (done; nil for Submit) or for Shutdown. A nil error means the
+// caller holds one unit of taken, and the ticket, and must hand its task to
+// pond. Every error is counted in Rejected.
+func (p *Pool) admitSlow(ctx context.Context, done <-chan struct{}, try bool) (uint64, error) {
 	p.mu.Lock()
-	if p.state.Load()&behindBit != 0 {
+	if p.flags.Load()&behindFlag != 0 {
 		p.catchUpLocked()
 	}
-	for {
-		s := p.state.Load()
-		if s&closedBit != 0 {
+	if try || p.head == nil {
+		ticket, res := p.tryAdmit()
+		switch {
+		case res == admitted:
+			p.mu.Unlock()
+			return ticket, nil
+		case res == admitClosed:
 			p.mu.Unlock()
 			p.rejected.Add(1)
-			return errClosed
+			return 0, errClosed
+		case try:
+			p.mu.Unlock()
+			p.rejected.Add(1)
+			return 0, errOverloaded
 		}
-		if taken(s) < capacity(s) && (try || p.head == nil) {
-			if !p.state.CompareAndSwap(s, s+1) {
-				continue
+		// Announce the wait, then look for room once more: a task that
+		// finished before the flag was set has freed room that this
+		// look sees (see the comment on the words above).
+		p.flags.Store(p.flags.Load() | waitingFlag)
+		ticket, res = p.tryAdmit()
+		if res != admitFull {
+			p.flags.Store(p.flags.Load() &^ waitingFlag)
+			p.mu.Unlock()
+			if res == admitClosed {
+				p.rejected.Add(1)
+				return 0, errClosed
 			}
-			p.mu.Unlock()
-			return nil
+			return ticket, nil
 		}
-		if try {
-			p.mu.Unlock()
-			p.rejected.Add(1)
-			return errOverloaded
-		}
-		// Setting the bit in a CompareAndSwap against the state that showed
-		// no room orders this wait with every finishing task: one that
-		// finishes after it sees the bit and takes mu to wake a waiter.
-		if s&waitingBit != 0 || p.state.CompareAndSwap(s, s|waitingBit) {
-			break
-		}
+	} else if p.in.Load()&closedBit != 0 {
+		// Not reached: close empties the list as it sets closedBit. Kept
+		// so that no caller can wait on a closed Pool.
+		p.mu.Unlock()
+		p.rejected.Add(1)
+		return 0, errClosed
 	}
 	w := p.waiters.Get().(*waiter)
 	w.queued = true
@@ -114,31 +186,26 @@ func (p *Pool) admitSlow(ctx context.Context, done <-chan struct{}, try bool) er
 			p.mu.Unlock()
 			p.waiters.Put(w)
 			p.rejected.Add(1)
-			return ctx.Err()
+			return 0, ctx.Err()
 		}
 		p.mu.Unlock()
-		<-w.ready // sent under mu, before queued was cleared
-		if w.granted {
-			// Room came as ctx ended. As x/sync/semaphore does, the
-			// caller's ctx wins: give the room to the next waiter.
-			w.granted = false
-			p.release()
-		}
-		p.waiters.Put(w)
-		p.rejected.Add(1)
-		return ctx.Err()
+		// Room was granted, or Shutdown began, as ctx ended: the wait is
+		// over either way, and the send has been made. Granted room is
+		// kept (the task is accepted and runs): giving it back would
+		// count a task as submitted that never was.
+		<-w.ready
 	}
-	granted := w.granted
+	granted, ticket := w.granted, w.ticket
 	w.granted = false
 	p.waiters.Put(w)
 	if !granted {
 		p.rejected.Add(1)
-		return errClosed
+		return 0, errClosed
 	}
-	return nil
+	return ticket, nil
 }
 
-// unlinkLocked takes w out of the waiter list, and clears waitingBit when
+// unlinkLocked takes w out of the waiter list, and clears waitingFlag when
 // the list is left empty. Called with mu held.
 func (p *Pool) unlinkLocked(w *waiter) {
 	if w.prev == nil {
@@ -153,65 +220,48 @@ func (p *Pool) unlinkLocked(w *waiter) {
 	}
 	w.prev, w.next, w.queued = nil, nil, false
 	if p.head == nil {
-		p.setBitLocked(waitingBit, false)
-	}
-}
-
-// setBitLocked sets or clears bit in state. Called with mu held, which every
-// change of these bits takes; the CompareAndSwap loop keeps the changes
-// that Submits and finishing tasks make to taken meanwhile.
-func (p *Pool) setBitLocked(bit uint64, on bool) {
-	for {
-		s := p.state.Load()
-		n := s &^ bit
-		if on {
-			n = s | bit
-		}
-		if n == s || p.state.CompareAndSwap(s, n) {
-			return
-		}
+		p.flags.Store(p.flags.Load() &^ waitingFlag)
 	}
 }
 
 // grantLocked takes room for waiters, first come first served, while there
-// is room and the Pool is not closed, and wakes each. Called with mu held.
+// is room and Shutdown has not begun, and wakes each. Called with mu held.
 func (p *Pool) grantLocked() {
 	for p.head != nil {
-		s := p.state.Load()
-		if s&closedBit != 0 || taken(s) >= capacity(s) {
+		ticket, res := p.tryAdmit()
+		if res != admitted {
 			return
-		}
-		if !p.state.CompareAndSwap(s, s+1) {
-			continue
 		}
 		w := p.head
 		p.unlinkLocked(w)
-		w.granted = true
+		w.granted, w.ticket = true, ticket
 		w.ready <- struct{}{} // never blocks: one send per wait into a buffer of 1
 	}
 }
 
-// release frees the room an admitted task held: when the task finished, or
-// when its admission is undone. Usually one Add; the bits in its result say
-// whether a waiter is to be woken, Shutdown finished, or pond's bound raised.
+// release counts one admitted task as finished and frees its room.
+// Usually one Add and one read of flags; the flags say whether a waiter is
+// to be woken, Shutdown finished, or pond's bound raised.
 func (p *Pool) release() {
-	if s := p.state.Add(^uint64(0)); s&(waitingBit|closedBit|behindBit) != 0 {
-		p.released(s)
+	out := p.out.Add(1)
+	if f := p.flags.Load(); f != 0 {
+		p.released(f, out)
 	}
 }
 
-// released is release's slow path; s is the state just after the release.
-func (p *Pool) released(s uint64) {
-	if s&closedBit != 0 {
-		// taken reaches 0 once after closedBit is set (it never grows
-		// again), here or in close, so finish runs once.
-		if taken(s) == 0 {
-			p.finish()
+// released is release's slow path: f is flags and out what release's Add
+// returned.
+func (p *Pool) released(f uint32, out uint64) {
+	if f&closingFlag != 0 {
+		// in no longer changes; the task whose Add brought out level with
+		// it was the last. close checks the same, so finishOnce.
+		if taken(p.in.Load(), out) == 0 {
+			p.finishOnce.Do(p.finish)
 		}
 		return
 	}
 	p.mu.Lock()
-	if p.state.Load()&behindBit != 0 {
+	if p.flags.Load()&behindFlag != 0 {
 		p.catchUpLocked()
 	}
 	p.grantLocked()
@@ -223,13 +273,13 @@ func (p *Pool) released(s uint64) {
 // task is left. It runs once, from Shutdown.
 func (p *Pool) close() {
 	p.mu.Lock()
-	var s uint64
 	for {
-		s = p.state.Load()
-		if p.state.CompareAndSwap(s, (s|closedBit)&^waitingBit) {
+		s := p.in.Load()
+		if p.in.CompareAndSwap(s, s|closedBit) {
 			break
 		}
 	}
+	p.flags.Store(p.flags.Load()&^waitingFlag | closingFlag)
 	for w := p.head; w != nil; {
 		next := w.next
 		w.prev, w.next, w.queued = nil, nil, false
@@ -238,7 +288,7 @@ func (p *Pool) close() {
 	}
 	p.head, p.tail = nil, nil
 	p.mu.Unlock()
-	if taken(s) == 0 {
-		p.finish()
+	if taken(p.in.Load(), p.out.Load()) == 0 {
+		p.finishOnce.Do(p.finish)
 	}
 }
