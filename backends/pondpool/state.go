@@ -177,23 +177,12 @@ func (p *Pool) admitSlow(ctx context.Context, done <-chan struct{}, try bool) (u
 	p.tail = w
 	p.mu.Unlock()
 
-	select {
-	case <-w.ready:
-	case <-done:
-		p.mu.Lock()
-		if w.queued {
-			p.unlinkLocked(w)
-			p.mu.Unlock()
-			p.waiters.Put(w)
-			p.rejected.Add(1)
-			return 0, ctx.Err()
-		}
-		p.mu.Unlock()
-		// Room was granted, or Shutdown began, as ctx ended: the wait is
-		// over either way, and the send has been made. Granted room is
-		// kept (the task is accepted and runs): giving it back would
-		// count a task as submitted that never was.
-		<-w.ready
+	if done == nil {
+		<-w.ready // a plain receive: cheaper than a select with a nil case
+	} else if p.waitOrLeave(done, w) {
+		p.waiters.Put(w)
+		p.rejected.Add(1)
+		return 0, ctx.Err()
 	}
 	granted, ticket := w.granted, w.ticket
 	w.granted = false
@@ -203,6 +192,29 @@ func (p *Pool) admitSlow(ctx context.Context, done <-chan struct{}, try bool) (u
 		return 0, errClosed
 	}
 	return ticket, nil
+}
+
+// waitOrLeave waits for w's wait to end or for done. If done comes first
+// and w is still in the list, it takes w out and reports true: the caller
+// holds no room. If w's wait ended as done came (room granted, or
+// Shutdown), it reports false like a plain wait; granted room is kept, and
+// the task runs: giving it back would count as submitted a task that never
+// was.
+func (p *Pool) waitOrLeave(done <-chan struct{}, w *waiter) (left bool) {
+	select {
+	case <-w.ready:
+		return false
+	case <-done:
+	}
+	p.mu.Lock()
+	if w.queued {
+		p.unlinkLocked(w)
+		p.mu.Unlock()
+		return true
+	}
+	p.mu.Unlock()
+	<-w.ready // sent under mu, before queued was cleared
+	return false
 }
 
 // unlinkLocked takes w out of the waiter list, and clears waitingFlag when
