@@ -181,12 +181,13 @@ func New(cfg executor.Config) (*Pool, error) {
 
 // Submit hands task to pond. It returns nil once the task is accepted; the
 // task then runs exactly once, even if Shutdown follows at once. With
-// Workers tasks admitted and running and QueueSize waiting, Submit waits for
-// room, in order of arrival (first come, first served), or, if the Pool is
-// Nonblocking, returns an error matching executor.ErrOverloaded. After
-// Shutdown has begun it returns an error matching executor.ErrClosed, also
-// to a caller that was waiting. Submit(nil) returns an error matching
-// executor.ErrNilTask.
+// Workers+QueueSize tasks accepted and not finished (Workers running,
+// QueueSize waiting), Submit waits for room, behind any caller already
+// waiting (first come, first served), or, if the Pool is Nonblocking,
+// returns an error matching executor.ErrOverloaded. After Shutdown has
+// begun it returns an error matching executor.ErrClosed, also to a caller
+// that was waiting. Submit(nil) returns an error matching
+// executor.ErrNilTask. Every error but ErrNilTask counts in Stats.Rejected.
 func (p *Pool) Submit(task func()) error {
 	if task == nil {
 		return errNilTask
@@ -208,10 +209,12 @@ func (p *Pool) Submit(task func()) error {
 // SubmitContext is Submit, except that a wait for room ends when ctx is
 // done: it then returns ctx.Err() and the task never runs, and the caller
 // holds no room (the next waiter gets it). If ctx is done on entry it
-// returns ctx.Err() at once, before checking for Shutdown. With a ctx
-// whose Done is nil (context.Background) it is Submit. Like Submit, every
-// refusal but ErrNilTask counts in Stats.Rejected, and a wait costs no
-// goroutine and no timer.
+// returns ctx.Err() at once, before checking for Shutdown, and the task
+// never runs; a nil task is ErrNilTask before either. If room comes just
+// as ctx ends, the task is accepted and SubmitContext returns nil. With a
+// ctx whose Done is nil (context.Background) it is Submit. A wait costs no
+// goroutine and no timer, and every refusal but ErrNilTask counts in
+// Stats.Rejected.
 func (p *Pool) SubmitContext(ctx context.Context, task func()) error {
 	if task == nil {
 		return errNilTask
