@@ -159,13 +159,10 @@ func (p *Pool) admitSlow(ctx context.Context, done <-chan struct{}, try bool) (u
 			}
 			return ticket, nil
 		}
-	} else if p.in.Load()&closedBit != 0 {
-		// Not reached: close empties the list as it sets closedBit. Kept
-		// so that no caller can wait on a closed Pool.
-		p.mu.Unlock()
-		p.rejected.Add(1)
-		return 0, errClosed
 	}
+	// Queued behind others, or first with no room: close sets closedBit
+	// and empties the list under mu, so a non-empty list means not closed,
+	// and this waiter is woken by a grant or by close.
 	w := p.waiters.Get().(*waiter)
 	w.queued = true
 	w.prev = p.tail
