@@ -70,9 +70,10 @@ func TestStatsTornPondCounters(t *testing.T) {
 }
 
 // TestStatsGaugesUnderLoad takes snapshots while many submitters keep the
-// Pool full and every task finishes at once: no gauge is ever negative or
-// above its bound (Running <= Workers, Queued <= QueueSize), and the
-// counters never go backwards.
+// Pool full and every task finishes at once (every fourth panics): no gauge
+// is ever negative or above its bound (Running <= Workers, Queued <=
+// QueueSize), the counters never go backwards, and Panicked <= Completed <=
+// Submitted.
 func TestStatsGaugesUnderLoad(t *testing.T) {
 	for _, cfg := range []executor.Config{
 		{Workers: 2},
@@ -80,6 +81,7 @@ func TestStatsGaugesUnderLoad(t *testing.T) {
 		{Workers: 3, QueueSize: 1, Nonblocking: true},
 	} {
 		t.Run(fmt.Sprintf("workers=%d/queue=%d/nonblocking=%v", cfg.Workers, cfg.QueueSize, cfg.Nonblocking), func(t *testing.T) {
+			cfg.PanicHandler = func(any) {}
 			p := newPool(t, cfg)
 			stop := make(chan struct{})
 			var wg sync.WaitGroup
@@ -87,13 +89,17 @@ func TestStatsGaugesUnderLoad(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					for {
+					for i := 0; ; i++ {
 						select {
 						case <-stop:
 							return
 						default:
 						}
-						if err := p.Submit(func() {}); err != nil {
+						task := func() {}
+						if i%4 == 0 {
+							task = func() { panic("counted") }
+						}
+						if err := p.Submit(task); err != nil {
 							if !errors.Is(err, executor.ErrOverloaded) {
 								t.Errorf("Submit: %v", err)
 								return
@@ -110,8 +116,9 @@ func TestStatsGaugesUnderLoad(t *testing.T) {
 				if s.Running < 0 || s.Running > s.Workers || s.Queued < 0 || s.Queued > cfg.QueueSize {
 					t.Fatalf("snapshot %d: got %+v; want 0 <= Running <= Workers and 0 <= Queued <= QueueSize %d", i, s, cfg.QueueSize)
 				}
-				if s.Submitted < prev.Submitted || s.Completed < prev.Completed || s.Rejected < prev.Rejected || s.Completed > s.Submitted {
-					t.Fatalf("snapshot %d: got %+v after %+v; want counters that never go back, Completed <= Submitted", i, s, prev)
+				if s.Submitted < prev.Submitted || s.Completed < prev.Completed || s.Rejected < prev.Rejected || s.Panicked < prev.Panicked ||
+					s.Completed > s.Submitted || s.Panicked > s.Completed {
+					t.Fatalf("snapshot %d: got %+v after %+v; want counters that never go back, Panicked <= Completed <= Submitted", i, s, prev)
 				}
 				prev = s
 				if i%64 == 0 {
@@ -198,5 +205,32 @@ func TestPanicNilCountedOldSemantics(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "--- PASS: TestPanicNilCounted") {
 		t.Fatalf("TestPanicNilCounted under GODEBUG=panicnil=1: %v\n%s", err, out)
+	}
+}
+
+// TestPanickedNeverAheadOfCompleted: a panic is counted before its
+// handler runs, and the task completes only after it; a snapshot taken
+// while the handler runs still has Panicked <= Completed.
+func TestPanickedNeverAheadOfCompleted(t *testing.T) {
+	inHandler := make(chan struct{})
+	release := make(chan struct{})
+	p := newPool(t, executor.Config{Workers: 1, PanicHandler: func(any) {
+		close(inHandler)
+		<-release
+	}})
+	if err := p.Submit(func() { panic("held in its handler") }); err != nil {
+		t.Fatal(err)
+	}
+	recv(t, inHandler, "the PanicHandler to run")
+	s := p.Stats()
+	close(release)
+	if s.Panicked > s.Completed || s.Completed > s.Submitted {
+		t.Fatalf("Stats while the PanicHandler runs: got %+v; want Panicked <= Completed <= Submitted", s)
+	}
+	if err := p.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if s := p.Stats(); s.Panicked != 1 || s.Completed != 1 {
+		t.Fatalf("Stats after Shutdown: got %+v; want Panicked 1, Completed 1", s)
 	}
 }

@@ -354,6 +354,10 @@ func (p *Pool) finish() {
 func (p *Pool) Stats() executor.Stats {
 	// out is read before in, so that it is never ahead of in's count:
 	// Submitted >= Completed, and taken is exact for some moment between.
+	// A panic is counted (in onPanic) before its task's release counts it
+	// completed, so panicked can run ahead of out for a moment: min keeps
+	// Panicked <= Completed, monotonic, and exact once the Pool is idle.
+	panicked := p.panicked.Load()
 	out := p.out.Load()
 	in := p.in.Load()
 	n := taken(in, out)
@@ -365,7 +369,7 @@ func (p *Pool) Stats() executor.Stats {
 		Submitted: p.submitted.Raise(out + uint64(n)),
 		Completed: out,
 		Rejected:  p.rejected.Load(),
-		Panicked:  p.panicked.Load(),
+		Panicked:  min(panicked, out),
 	}
 }
 
