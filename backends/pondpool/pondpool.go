@@ -95,12 +95,14 @@ type slot struct {
 }
 
 // runSlot is what pond runs for a task that came through a slot: it frees
-// the slot first, so a long task does not hold it, then runs the task.
+// the slot first, so a long task does not hold it, then runs the task as
+// runTask does (written out here: one call less for every task).
 func (s *slot) runSlot() {
-	task := s.task
+	task, p := s.task, s.pool
 	s.task = nil // do not keep the task reachable after it ran
 	s.busy.Store(0)
-	s.pool.runTask(task)
+	defer p.release()
+	executor.RunTask(task, p.onPanic)
 }
 
 // Slots sizing: twice Workers+QueueSize (a slot is held from Submit until
