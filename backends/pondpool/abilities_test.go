@@ -527,3 +527,32 @@ func TestResizeRaces(t *testing.T) {
 		})
 	}
 }
+
+// TestResizeGrowsSlots: a Resize beyond the capacity New sized the slots
+// for replaces them with a larger set, so that handing tasks to pond stays
+// free of allocation; tasks in the old slots still run exactly once.
+func TestResizeGrowsSlots(t *testing.T) {
+	p := newPool(t, executor.Config{Workers: 1, QueueSize: 1})
+	old := len(p.slots.Load().slots)
+	h := newHolder()
+	h.fill(t, p, 2) // in the old slots
+	const workers = 200
+	if err := p.Resize(workers); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(p.slots.Load().slots), 2*(workers+1); got < want {
+		t.Fatalf("slots after Resize(%d): got %d (New made %d), want at least %d", workers, got, old, want)
+	}
+	h.fill(t, p, workers-1) // in the new ones
+	waitFor(t, "Workers held tasks to run", func() bool { return h.running.Load() == workers })
+	close(h.gate)
+	if err := p.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if s := p.Stats(); s.Submitted != workers+1 || s.Completed != workers+1 {
+		t.Fatalf("Stats: got %+v, want Submitted = Completed = %d", s, workers+1)
+	}
+	if got := h.started.Load(); got != workers+1 {
+		t.Fatalf("tasks started: got %d, want %d", got, workers+1)
+	}
+}

@@ -319,8 +319,8 @@ func TestHandoffExactlyOnce(t *testing.T) {
 	}{
 		{"slots", executor.Config{Workers: 2, QueueSize: 4}, 8, false},
 		{"nonblocking", executor.Config{Workers: 2, QueueSize: 2, Nonblocking: true}, 8, false},
-		// More callers waiting than there are slots.
-		{"waiting beyond slots", executor.Config{Workers: 1}, 3 * minSlots, false},
+		// Many callers waiting in the Pool's list at once.
+		{"many waiting", executor.Config{Workers: 1}, 3 * minSlots, false},
 		{"closures only", executor.Config{Workers: 2, QueueSize: 4}, 8, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
