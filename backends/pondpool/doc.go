@@ -56,7 +56,7 @@
 //     raises pond's bound only as far as the workers running allow, and
 //     finishing tasks raise it the rest of the way. The slots are sized from
 //     Workers+QueueSize in New; a Resize beyond that replaces them with a
-//     larger set (up to 1<<16), so Submit keeps handing tasks over without
+//     larger set (up to 1<<15), so Submit keeps handing tasks over without
 //     allocating.
 //
 // # Differences from pond that this package hides

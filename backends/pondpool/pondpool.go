@@ -31,14 +31,16 @@ var (
 // usable. All methods are safe for concurrent use.
 type Pool struct {
 	// The words of state.go. in and outSeen are written by Submits, out by
-	// finishing tasks; the padding keeps each group on its own cache line,
-	// apart from flags and the other fields that both only read.
+	// finishing tasks; the padding keeps each group on cache lines of its
+	// own, apart from flags and the other fields that both only read. A
+	// Pool need not start on a 64-byte boundary, so groups are 128 bytes
+	// apart: then no two share a line, wherever the Pool starts.
 	_       [64]byte
 	in      atomic.Uint64 // tasks admitted (modulo 1<<40), capacity, closed
 	outSeen atomic.Uint64 // a value out had lately
-	_       [48]byte
+	_       [112]byte
 	out     atomic.Uint64 // tasks finished: Stats' Completed
-	_       [56]byte
+	_       [120]byte
 	flags   atomic.Uint32 // waitingFlag, closingFlag, behindFlag; written under mu
 
 	pond      pond.Pool
@@ -92,6 +94,10 @@ type slot struct {
 	task func()
 	run  func() // s.runSlot, made once: handing it to pond allocates nothing
 	pool *Pool
+	// Consecutive Submits take consecutive slots: padded to a cache line,
+	// the slot a Submit fills does not share one with the slot a worker is
+	// reading.
+	_ [64 - 32]byte
 }
 
 // runSlot is what pond runs for a task that came through a slot: it frees
@@ -113,7 +119,7 @@ func (s *slot) runSlot() {
 // it allocates.
 const (
 	minSlots = 64
-	maxSlots = 1 << 16
+	maxSlots = 1 << 15
 	probes   = 4
 )
 
@@ -144,9 +150,10 @@ func (p *Pool) growSlots(capacity int) {
 
 // New builds a Pool. It returns an error wrapping executor.ErrInvalidConfig
 // if cfg has a negative Workers or QueueSize, or a Workers+QueueSize above
-// executor.MaxCapacity. New allocates up to 1<<16 slots of about 48 bytes
-// each (twice Workers+QueueSize, at least 64), whatever QueueSize is; pond
-// allocates its queue as tasks arrive and starts no goroutine until then.
+// executor.MaxCapacity. New allocates twice Workers+QueueSize slots of 64
+// bytes each (at least 64 slots, at most 1<<15: 2 MiB), whatever QueueSize
+// is; pond allocates its queue as tasks arrive and starts no goroutine until
+// then.
 func New(cfg executor.Config) (*Pool, error) {
 	cfg, err := cfg.Normalize()
 	if err != nil {

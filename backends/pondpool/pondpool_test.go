@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
 	"go.uber.org/goleak"
 
@@ -397,5 +398,20 @@ func TestHandoffExactlyOnce(t *testing.T) {
 				t.Fatalf("Stats: got %+v, want Submitted == Completed == %d", s, nAccepted)
 			}
 		})
+	}
+}
+
+// TestLayout pins the sizes the padding relies on: a slot fills one cache
+// line, and the words Submits and finishing tasks write are 128 bytes apart.
+func TestLayout(t *testing.T) {
+	if got := unsafe.Sizeof(slot{}); got != 64 {
+		t.Errorf("slot size: got %d, want 64 (one cache line)", got)
+	}
+	var p Pool
+	if d := unsafe.Offsetof(p.out) - unsafe.Offsetof(p.in); d < 128 {
+		t.Errorf("in to out: got %d bytes, want at least 128", d)
+	}
+	if d := unsafe.Offsetof(p.flags) - unsafe.Offsetof(p.out); d < 128 {
+		t.Errorf("out to flags: got %d bytes, want at least 128", d)
 	}
 }
