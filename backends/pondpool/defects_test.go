@@ -234,3 +234,32 @@ func TestPanickedNeverAheadOfCompleted(t *testing.T) {
 		t.Fatalf("Stats after Shutdown: got %+v; want Panicked 1, Completed 1", s)
 	}
 }
+
+// TestAdmittedCountWraps: in's count of tasks admitted wraps within its 40
+// bits without touching the capacity beside it, and Stats and the room
+// stay right across the wrap.
+func TestAdmittedCountWraps(t *testing.T) {
+	p := newPool(t, executor.Config{Workers: 1, QueueSize: 1})
+	// As if 1<<40 - 2 tasks had been admitted and finished.
+	const before = 1<<countBits - 2
+	p.in.Store(p.in.Load() | before)
+	p.out.Store(before)
+	h := newHolder()
+	h.fill(t, p, 2)
+	if err := p.TrySubmit(func() {}); !errors.Is(err, executor.ErrOverloaded) {
+		t.Fatalf("TrySubmit with Workers+QueueSize held across the wrap: got %v, want ErrOverloaded", err)
+	}
+	close(h.gate)
+	for i := 0; i < 3; i++ {
+		if err := p.Submit(func() {}); err != nil {
+			t.Fatalf("Submit %d after the wrap: %v", i, err)
+		}
+	}
+	if err := p.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	want := uint64(before + 5)
+	if s := p.Stats(); s.Workers != 1 || s.Submitted != want || s.Completed != want || s.Queued != 0 || s.Running != 0 {
+		t.Fatalf("Stats after the wrap: got %+v, want Workers 1, Submitted = Completed = %d, gauges 0", s, want)
+	}
+}

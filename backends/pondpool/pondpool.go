@@ -49,9 +49,8 @@ type Pool struct {
 	onPanic   func(any) // counts the panic, then calls Config.PanicHandler
 	slots     atomic.Pointer[slotTable]
 
-	panicked  atomic.Uint64      // pond never sees a panic (RunTask recovers it), so it is counted here
-	rejected  atomic.Uint64      // every refused Submit, SubmitContext and TrySubmit but ErrNilTask
-	submitted executor.HighWater // keeps Stats' Submitted monotonic
+	panicked atomic.Uint64 // pond never sees a panic (RunTask recovers it), so it is counted here
+	rejected atomic.Uint64 // every refused Submit, SubmitContext and TrySubmit but ErrNilTask
 
 	// mu guards the waiter list, flags, every change of the capacity in in,
 	// pond's bound (pond.Resize and pondMax), and closing. It is never held
@@ -359,10 +358,12 @@ func (p *Pool) finish() {
 // QueueSize. The gauges are read while tasks come and go and are never
 // negative; after a Resize down, Running may exceed Workers until enough
 // tasks finish. Once the Pool is idle or shut down, Submitted == Completed
-// and Queued == 0.
+// and Running == Queued == 0.
 func (p *Pool) Stats() executor.Stats {
-	// out is read before in, so that it is never ahead of in's count:
-	// Submitted >= Completed, and taken is exact for some moment between.
+	// out is read before in, so that it is never ahead of in's count: out
+	// plus taken is in's whole count, the tasks admitted (monotonic, and
+	// counted before each Submit returns), Submitted >= Completed, and
+	// taken is exact for some moment between the reads.
 	// A panic is counted (in onPanic) before its task's release counts it
 	// completed, so panicked can run ahead of out for a moment: min keeps
 	// Panicked <= Completed, monotonic, and exact once the Pool is idle.
@@ -375,7 +376,7 @@ func (p *Pool) Stats() executor.Stats {
 		Workers:   capacity(in) - p.queueSize,
 		Running:   running,
 		Queued:    queued,
-		Submitted: p.submitted.Raise(out + uint64(n)),
+		Submitted: out + uint64(n),
 		Completed: out,
 		Rejected:  p.rejected.Load(),
 		Panicked:  min(panicked, out),

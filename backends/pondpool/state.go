@@ -104,7 +104,9 @@ func (p *Pool) tryAdmit() (uint64, admitResult) {
 				return 0, admitFull
 			}
 		}
-		if p.in.CompareAndSwap(s, s+1) {
+		// The count wraps within its 40 bits, never carrying into the
+		// capacity (after about 10^12 tasks).
+		if p.in.CompareAndSwap(s, s&^countMask|(s+1)&countMask) {
 			return s & countMask, admitted
 		}
 	}
