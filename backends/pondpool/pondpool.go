@@ -206,7 +206,7 @@ func (p *Pool) Submit(task func()) error {
 			return nil
 		}
 	}
-	ticket, err := p.admitSlow(nil, nil, p.nonblock)
+	ticket, err := p.admitSlow(context.Background(), nil, p.nonblock)
 	if err != nil {
 		return err
 	}
@@ -261,7 +261,7 @@ func (p *Pool) TrySubmit(task func()) error {
 			return nil
 		}
 	}
-	ticket, err := p.admitSlow(nil, nil, true)
+	ticket, err := p.admitSlow(context.Background(), nil, true)
 	if err != nil {
 		return err
 	}

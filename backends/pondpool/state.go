@@ -124,7 +124,8 @@ type waiter struct {
 // admitSlow admits one task when Submit's fast path could not: it takes
 // room when there is some and nobody waits (or try is set), and otherwise
 // returns ErrClosed, ErrOverloaded if try is set, or waits for room, for
-// ctx's Done (done; nil for Submit) or for Shutdown. A nil error means the
+// ctx's Done (done, passed in so that Submit, with Background, passes nil) or
+// for Shutdown. A nil error means the
 // caller holds one unit of taken, and the ticket, and must hand its task to
 // pond. Every error is counted in Rejected.
 func (p *Pool) admitSlow(ctx context.Context, done <-chan struct{}, try bool) (uint64, error) {
