@@ -124,10 +124,10 @@ type waiter struct {
 // admitSlow admits one task when Submit's fast path could not: it takes
 // room when there is some and nobody waits (or try is set), and otherwise
 // returns ErrClosed, ErrOverloaded if try is set, or waits for room, for
-// ctx's Done (done, passed in so that Submit, with Background, passes nil) or
-// for Shutdown. A nil error means the
-// caller holds one unit of taken, and the ticket, and must hand its task to
-// pond. Every error is counted in Rejected.
+// done (ctx's Done, read once by the caller; nil for Submit) or for
+// Shutdown. A nil error means the caller holds one unit of taken, and the
+// ticket, and must hand its task to pond. Every error is counted in
+// Rejected.
 func (p *Pool) admitSlow(ctx context.Context, done <-chan struct{}, try bool) (uint64, error) {
 	p.mu.Lock()
 	if p.flags.Load()&behindFlag != 0 {
