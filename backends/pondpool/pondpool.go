@@ -43,11 +43,16 @@ type Pool struct {
 	_       [120]byte
 	flags   atomic.Uint32 // waitingFlag, closingFlag, behindFlag; written under mu
 
+	// Read by every Submit and every task, written only by New and Resize.
 	pond      pond.Pool
 	queueSize int
 	nonblock  bool
 	onPanic   func(any) // counts the panic, then calls Config.PanicHandler
 	slots     atomic.Pointer[slotTable]
+
+	// What the slow paths write (mu, the counters of refusals and panics)
+	// starts 128 bytes after flags, off the lines read above.
+	_ [72]byte
 
 	panicked atomic.Uint64 // pond never sees a panic (RunTask recovers it), so it is counted here
 	rejected atomic.Uint64 // every refused Submit, SubmitContext and TrySubmit but ErrNilTask

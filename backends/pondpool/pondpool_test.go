@@ -402,7 +402,8 @@ func TestHandoffExactlyOnce(t *testing.T) {
 }
 
 // TestLayout pins the sizes the padding relies on: a slot fills one cache
-// line, and the words Submits and finishing tasks write are 128 bytes apart.
+// line; the words Submits and finishing tasks write, the fields both read,
+// and what the slow paths write are 128 bytes apart.
 func TestLayout(t *testing.T) {
 	if got := unsafe.Sizeof(slot{}); got != 64 {
 		t.Errorf("slot size: got %d, want 64 (one cache line)", got)
@@ -413,5 +414,8 @@ func TestLayout(t *testing.T) {
 	}
 	if d := unsafe.Offsetof(p.flags) - unsafe.Offsetof(p.out); d < 128 {
 		t.Errorf("out to flags: got %d bytes, want at least 128", d)
+	}
+	if d := unsafe.Offsetof(p.panicked) - unsafe.Offsetof(p.flags); d < 128 {
+		t.Errorf("flags to what the slow paths write: got %d bytes, want at least 128", d)
 	}
 }
