@@ -281,9 +281,11 @@ func (p *Pool) handOff(ticket uint64, task func()) {
 	t := p.slots.Load()
 	for i := uint64(0); i < probes; i++ {
 		s := &t.slots[(ticket+i)&t.mask]
-		// The Load skips a busy slot without taking its cache line for a
-		// write; the CompareAndSwap makes this Submit its only owner.
-		if s.busy.Load() != 0 || !s.busy.CompareAndSwap(0, 1) {
+		// The slot a ticket names is nearly always free (twice as many
+		// slots as tasks that can hold one), so Submit takes it with one
+		// CompareAndSwap, which makes it the slot's only owner, rather than
+		// reading the line first and then taking it for a write.
+		if !s.busy.CompareAndSwap(0, 1) {
 			continue
 		}
 		s.task = task
