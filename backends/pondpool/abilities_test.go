@@ -58,6 +58,10 @@ func (h *holder) fill(t *testing.T, p *Pool, n int) {
 	}
 }
 
+// settle gives a task that should not start a moment to start anyway: a
+// bound that holds cannot signal that nothing more started.
+func settle() { time.Sleep(20 * time.Millisecond) }
+
 // queuedWaiters is the length of p's waiter list.
 func queuedWaiters(p *Pool) int {
 	p.mu.Lock()
@@ -375,40 +379,65 @@ func TestResizeDown(t *testing.T) {
 }
 
 // TestResizeUpAfterDownKeepsBound: growing while more tasks still run than
-// the bound a shrink set must not start more than the new bound. pond's
-// own Resize would: it starts a worker per queued task, up to the
-// difference from its old bound, whatever runs.
+// the bound a shrink set starts nothing beyond the new bound (pond's Resize
+// starts a worker per queued task, and each checks the bound before it
+// takes one); as the old tasks finish, queued ones start up to the new
+// bound, with no further Submit or Resize to prompt them.
 func TestResizeUpAfterDownKeepsBound(t *testing.T) {
 	p := newPool(t, executor.Config{Workers: 4, QueueSize: 8})
-	old := newHolder()
-	old.fill(t, p, 4)
-	waitFor(t, "4 tasks to run", func() bool { return old.running.Load() == 4 })
+	var running, peak atomic.Int64
+	gate := func(g chan struct{}) func() {
+		return func() {
+			n := running.Add(1)
+			for {
+				old := peak.Load()
+				if n <= old || peak.CompareAndSwap(old, n) {
+					break
+				}
+			}
+			<-g
+			running.Add(-1)
+		}
+	}
+	oldGate, newGate := make(chan struct{}), make(chan struct{})
+	for i := 0; i < 4; i++ {
+		if err := p.TrySubmit(gate(oldGate)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "4 tasks to run", func() bool { return running.Load() == 4 })
 	if err := p.Resize(1); err != nil {
 		t.Fatal(err)
 	}
-	h := newHolder()
-	h.fill(t, p, 4) // queued in pond: 4 run, bound 1
+	for i := 0; i < 4; i++ { // queued: 4 run, bound 1
+		if err := p.TrySubmit(gate(newGate)); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := p.Resize(3); err != nil {
 		t.Fatal(err)
-	}
-	// pond counts a worker it starts before the worker runs, so this needs
-	// no wait: with pond's Resize alone it would be 4+2.
-	if got := p.pond.RunningWorkers(); got > 4 {
-		t.Fatalf("pond workers right after Resize(1) then Resize(3) with 4 running: got %d, want at most 4", got)
 	}
 	if got := p.Stats().Workers; got != 3 {
 		t.Fatalf("Stats().Workers: got %d, want 3", got)
 	}
-	// Once the old tasks finish, the bound of 3 is reached.
-	close(old.gate)
-	waitFor(t, "3 new tasks to run at once", func() bool { return h.running.Load() == 3 })
-	waitFor(t, "pond's bound to catch up", func() bool { return p.flags.Load()&behindFlag == 0 })
-	close(h.gate)
+	// Release the old tasks one at a time: with k of them left, 3-k new
+	// ones may run, and never more than 4 in all.
+	for left := 3; left >= 0; left-- {
+		oldGate <- struct{}{}
+		want := int64(3)
+		waitFor(t, fmt.Sprintf("%d tasks to run with %d old ones left", want, left), func() bool { return running.Load() == want })
+		if n := peak.Load(); n > 4 {
+			t.Fatalf("most tasks running at once: got %d, want at most 4", n)
+		}
+	}
+	peak.Store(0)
+	settle()
+	if running.Load() != 3 || peak.Load() > 3 {
+		t.Fatalf("tasks running with every old one done and the bound 3: got %d (peak %d), want 3", running.Load(), peak.Load())
+	}
+	close(newGate)
 	if err := p.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
-	}
-	if n := h.peak.Load(); n > 3 {
-		t.Fatalf("most new tasks running at once: got %d, want at most 3", n)
 	}
 }
 

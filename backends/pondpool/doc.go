@@ -48,16 +48,16 @@
 //   - TrySubmit takes room if there is any, never waits, and returns
 //     ErrOverloaded when Workers+QueueSize tasks are admitted and not
 //     finished.
-//   - Resize changes the Pool's room to workers+QueueSize and calls pond's
-//     Resize, which ends extra workers as they finish their tasks (never
-//     interrupting one) and starts workers for queued tasks when it grows.
-//     pond's Resize, grown while more workers still run than its old bound
-//     after a shrink, would start workers beyond the new bound; the Pool
-//     raises pond's bound only as far as the workers running allow, and
-//     finishing tasks raise it the rest of the way. The slots are sized from
-//     Workers+QueueSize in New; a Resize beyond that replaces them with a
-//     larger set (up to 1<<15), so Submit keeps handing tasks over without
-//     allocating.
+//   - Resize changes the Pool's room to workers+QueueSize, wakes waiting
+//     Submits that now have room, and calls pond's Resize (v2.7.1), which
+//     sets pond's bound and starts a worker for each queued task it may now
+//     run. pond's workers check the bound before each task
+//     they take and leave while more workers than the bound exist, so a
+//     shrink never interrupts a running task and holds as tasks finish, and
+//     a grow right after a shrink starts nothing beyond the new bound. The
+//     slots are sized from Workers+QueueSize in New; a Resize beyond that
+//     replaces them with a larger set (up to 1<<15), so Submit keeps handing
+//     tasks over without allocating.
 //
 // # Differences from pond that this package hides
 //

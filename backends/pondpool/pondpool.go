@@ -41,7 +41,7 @@ type Pool struct {
 	_       [112]byte
 	out     atomic.Uint64 // tasks finished: Stats' Completed
 	_       [120]byte
-	flags   atomic.Uint32 // waitingFlag, closingFlag, behindFlag; written under mu
+	flags   atomic.Uint32 // waitingFlag, closingFlag; written under mu
 
 	// Read by every Submit and every task, written only by New and Resize.
 	pond      pond.Pool
@@ -57,15 +57,13 @@ type Pool struct {
 	panicked atomic.Uint64 // pond never sees a panic (RunTask recovers it), so it is counted here
 	rejected atomic.Uint64 // every refused Submit, SubmitContext and TrySubmit but ErrNilTask
 
-	// mu guards the waiter list, flags, every change of the capacity in in,
-	// pond's bound (pond.Resize and pondMax), and closing. It is never held
+	// mu guards the waiter list, flags, every change of the capacity in in
+	// and of pond's bound (pond.Resize), and closing. It is never held
 	// while a task runs nor while waiting; it is taken before pond's own
 	// mutex (in pond.Resize), never after, so the two cannot deadlock.
-	mu      sync.Mutex
-	head    *waiter // the longest waiting Submit; FIFO, as x/sync/semaphore
-	tail    *waiter
-	workers int // the bound Resize last set (Stats reads it from in)
-	pondMax int // the bound pond was last given; below workers only while catching up (see resize.go)
+	mu   sync.Mutex
+	head *waiter // the longest waiting Submit; FIFO, as x/sync/semaphore
+	tail *waiter
 
 	waiters sync.Pool // of *waiter, so that a Submit that waits allocates nothing
 
@@ -166,8 +164,6 @@ func New(cfg executor.Config) (*Pool, error) {
 	p := &Pool{
 		queueSize: cfg.QueueSize,
 		nonblock:  cfg.Nonblocking,
-		workers:   cfg.Workers,
-		pondMax:   cfg.Workers,
 		drained:   make(chan struct{}),
 	}
 	handler := cfg.PanicHandler
@@ -260,11 +256,9 @@ func (p *Pool) TrySubmit(task func()) error {
 	if task == nil {
 		return errNilTask
 	}
-	if p.flags.Load()&behindFlag == 0 {
-		if ticket, res := p.tryAdmit(); res == admitted {
-			p.handOff(ticket, task)
-			return nil
-		}
+	if ticket, res := p.tryAdmit(); res == admitted {
+		p.handOff(ticket, task)
+		return nil
 	}
 	ticket, err := p.admitSlow(context.Background(), nil, true)
 	if err != nil {

@@ -22,15 +22,15 @@ import (
 //     CompareAndSwap of in.
 //   - out, written by each finishing task: the tasks finished, ever. The
 //     tasks admitted and not finished (queued or running), taken, are in's
-//     count minus out, never more than the capacity.
+//     count minus out; a task is admitted only while taken is below the
+//     capacity (after a Resize down taken may exceed it until tasks finish).
 //   - outSeen, beside in: a value out had lately. Submit reckons taken
 //     from it, which can only overstate taken; only when that shows no room
 //     does Submit read out itself, so a Pool with room costs a Submit no read
 //     of a line that finishing tasks write.
 //   - flags, written only under mu and rarely: waiting (the waiter list is
-//     not empty), closing (Shutdown has begun), behind (pond's bound is
-//     below Workers, see resize.go). A finishing task reads it after adding
-//     to out, and has nothing more to do while it is 0.
+//     not empty) and closing (Shutdown has begun). A finishing task reads
+//     it after adding to out, and has nothing more to do while it is 0.
 //
 // A finishing task and a Submit about to wait each write one word and then
 // read the other's (out, then flags; flags, then out): with Go's
@@ -55,7 +55,6 @@ const (
 const (
 	waitingFlag = 1 << iota
 	closingFlag
-	behindFlag
 )
 
 // A compile-time check that executor.MaxCapacity fits in capMask: the
@@ -130,9 +129,6 @@ type waiter struct {
 // Rejected.
 func (p *Pool) admitSlow(ctx context.Context, done <-chan struct{}, try bool) (uint64, error) {
 	p.mu.Lock()
-	if p.flags.Load()&behindFlag != 0 {
-		p.catchUpLocked()
-	}
 	if try || p.head == nil {
 		ticket, res := p.tryAdmit()
 		switch {
@@ -253,7 +249,7 @@ func (p *Pool) grantLocked() {
 
 // release counts one admitted task as finished and frees its room.
 // Usually one Add and one read of flags; the flags say whether a waiter is
-// to be woken, Shutdown finished, or pond's bound raised.
+// to be woken or Shutdown finished.
 func (p *Pool) release() {
 	out := p.out.Add(1)
 	if f := p.flags.Load(); f != 0 {
@@ -273,9 +269,6 @@ func (p *Pool) released(f uint32, out uint64) {
 		return
 	}
 	p.mu.Lock()
-	if p.flags.Load()&behindFlag != 0 {
-		p.catchUpLocked()
-	}
 	p.grantLocked()
 	p.mu.Unlock()
 }
