@@ -13,3 +13,12 @@ func TestConformance(t *testing.T) {
 		return New(cfg)
 	})
 }
+
+// FuzzSchedule plays the suite's fuzzed schedules of Submits, waits,
+// panics, Goexits, nested submits, Stats, SubmitContext, TrySubmit, Resize
+// and Shutdown against a Pool: go test -fuzz=FuzzSchedule -fuzztime=30s.
+func FuzzSchedule(f *testing.F) {
+	executortest.Fuzz(f, func(cfg executor.Config) (executor.Executor, error) {
+		return New(cfg)
+	})
+}

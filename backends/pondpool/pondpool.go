@@ -2,7 +2,6 @@ package pondpool
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/bits"
 	"sync"
@@ -14,8 +13,11 @@ import (
 )
 
 var (
-	_ executor.Executor      = (*Pool)(nil)
-	_ executor.StatsReporter = (*Pool)(nil)
+	_ executor.Executor         = (*Pool)(nil)
+	_ executor.StatsReporter    = (*Pool)(nil)
+	_ executor.ContextSubmitter = (*Pool)(nil)
+	_ executor.TrySubmitter     = (*Pool)(nil)
+	_ executor.Resizer          = (*Pool)(nil)
 )
 
 // Made once, so that rejecting a task allocates nothing.
@@ -28,220 +30,308 @@ var (
 // Pool runs tasks on a pond pool. Create it with New; the zero Pool is not
 // usable. All methods are safe for concurrent use.
 type Pool struct {
-	pond    pond.Pool
-	cancel  context.CancelFunc // ends the pond pool's context: stops intake, wakes blocked callers
-	onPanic func(any)
-	workers int
+	// The words of state.go. in and outSeen are written by Submits, out by
+	// finishing tasks; the padding keeps each group on cache lines of its
+	// own, apart from flags and the other fields that both only read. A
+	// Pool need not start on a 64-byte boundary, so groups are 128 bytes
+	// apart: then no two share a line, wherever the Pool starts.
+	_       [64]byte
+	in      atomic.Uint64 // tasks admitted (modulo 1<<40), capacity, closed
+	outSeen atomic.Uint64 // a value out had lately
+	_       [112]byte
+	out     atomic.Uint64 // tasks finished: Stats' Completed
+	_       [120]byte
+	flags   atomic.Uint32 // waitingFlag, closingFlag; written under mu
 
-	panicked  atomic.Uint64      // pond never sees a panic (RunTask recovers it), so it is counted here
-	accepted  atomic.Uint64      // Submits that pond accepted; see Stats
-	submitted executor.HighWater // keeps Stats' Submitted monotonic
+	// Read by every Submit and every task, written only by New and Resize.
+	pond      pond.Pool
+	queueSize int
+	nonblock  bool
+	onPanic   func(any) // counts the panic, then calls Config.PanicHandler
+	slots     atomic.Pointer[slotTable]
 
-	// Every task runs inside executor.RunTask, but a closure per Submit to
-	// wrap it would cost an allocation. So pond is given funcs made in New,
-	// and the task reaches the worker by one of two paths.
-	//
-	// The fast path is a slot: Submit takes a free slot, stores the task in
-	// it and gives pond that slot's own func (slot.run). The task rides in
-	// pond's own hand-off to its worker, so the worker reads it with no wait
-	// and no shared queue; only the slot's cache line moves between cores.
-	//
-	// When no slot is free after a few probes (many Submits blocked in pond,
-	// or a queue longer than the slots), Submit falls back to the channel:
-	// pond is given run, and the task follows through tasks.
-	//
-	// head is written by every Submit; the padding keeps it off the cache
-	// lines of the fields that Submit and the workers only read.
-	_     [64]byte
-	head  atomic.Uint64 // the next slot to probe; spreads Submits over the slots
-	_     [56]byte
-	slots []slot
-	mask  uint64 // len(slots)-1; len(slots) is a power of two
+	// What the slow paths write (mu, the counters of refusals and panics)
+	// starts 128 bytes after flags, off the lines read above.
+	_ [72]byte
 
-	// tasks carries tasks from Submit to pond's workers when no slot was
-	// free. Submit sends a task only after pond accepted run, and each run
-	// receives exactly one task, so every task sent runs exactly once. Tasks
-	// in the channel never outnumber pond's accepted runs that have not yet
-	// received, and those are at most Workers+QueueSize (pond's bound on
-	// tasks running and queued), the channel's capacity, so the send never
-	// blocks; a run may wait a moment for the send from the Submit that pond
-	// just accepted.
-	tasks chan func()
-	run   func() // p.runOne, made once
+	panicked atomic.Uint64 // pond never sees a panic (RunTask recovers it), so it is counted here
+	rejected atomic.Uint64 // every refused Submit, SubmitContext and TrySubmit but ErrNilTask
 
-	stopOnce sync.Once
-	stopped  <-chan struct{} // pond's Stop().Done(); set once, by stopOnce
+	// mu guards the waiter list, flags, every change of the capacity in in
+	// and of pond's bound (pond.Resize), and closing. It is never held
+	// while a task runs nor while waiting; it is taken before pond's own
+	// mutex (in pond.Resize), never after, so the two cannot deadlock.
+	mu   sync.Mutex
+	head *waiter // the longest waiting Submit; FIFO, as x/sync/semaphore
+	tail *waiter
+
+	waiters sync.Pool // of *waiter, so that a Submit that waits allocates nothing
+
+	finishOnce sync.Once
+	drained    chan struct{}   // closed by finish: Shutdown began and every admitted task finished
+	stopped    <-chan struct{} // pond's Stop().Done(), set by finish before it closes drained
+	closeOnce  sync.Once
 }
 
-// slot carries one task from Submit to the pond worker that runs it.
+// slotTable is the set of slots Submit stores tasks in; Resize may replace
+// it with a larger one (see growSlots).
+type slotTable struct {
+	slots []slot
+	mask  uint64 // len(slots)-1; len(slots) is a power of two
+}
+
+// slot carries one task from Submit to the pond worker that runs it, so
+// that pond is given a func made once (slot.run) instead of a closure per
+// Submit.
 //
 // A slot is owned from the CompareAndSwap of busy from 0 to 1 in Submit
-// until runSlot (or Submit, if pond refused the task) stores 0. Only the
-// owner touches task, and pond runs a slot's run only for a Go call made by
-// the owner, once, so each accepted task runs exactly once. The owner's write
-// of task happens before pond's worker reads it (pond hands each task over
-// under its mutex, or to a new goroutine); runSlot's reads happen before its
-// store of busy, which happens before the next owner's CompareAndSwap.
+// until runSlot stores 0. Only the owner touches task, and pond runs a slot's
+// run only for a Go call made by the owner, once, so each accepted task runs
+// exactly once. The owner's write of task happens before pond's worker reads
+// it (pond hands each task over under its mutex, or to a new goroutine);
+// runSlot's reads happen before its store of busy, which happens before the
+// next owner's CompareAndSwap.
 type slot struct {
 	busy atomic.Uint32
 	task func()
-	run  func() // s.runSlot, made once in New: handing it to pond allocates nothing
+	run  func() // s.runSlot, made once: handing it to pond allocates nothing
 	pool *Pool
+	// Consecutive Submits take consecutive slots: padded to a cache line,
+	// the slot a Submit fills does not share one with the slot a worker is
+	// reading.
+	_ [64 - 32]byte
 }
 
 // runSlot is what pond runs for a task that came through a slot: it frees
-// the slot first, so a long task does not hold it, and runs the task inside
-// executor.RunTask, which hands a panic to PanicHandler.
+// the slot first, so a long task does not hold it, then runs the task as
+// runTask does (written out here: one call less for every task).
 func (s *slot) runSlot() {
-	task := s.task
+	task, p := s.task, s.pool
 	s.task = nil // do not keep the task reachable after it ran
 	s.busy.Store(0)
-	s.pool.runTask(task)
+	defer p.release()
+	executor.RunTask(task, p.onPanic)
 }
 
-// Slots sizing: twice Workers+QueueSize (tasks waiting for a worker hold
-// their slot, so the rest stays free for Submits in progress), at least
-// minSlots, at most maxSlots (so New's memory stays small whatever QueueSize
-// is; Submits beyond it take the channel). probes is how many slots Submit
-// tries before it takes the channel.
+// Slots sizing: twice Workers+QueueSize (a slot is held from Submit until
+// the task starts, and at most Workers+QueueSize tasks are admitted, so at
+// least half the slots are free), at least minSlots, at most maxSlots (so
+// the memory stays small whatever the capacity; beyond it some Submits
+// allocate a closure instead). probes is how many slots Submit tries before
+// it allocates.
 const (
 	minSlots = 64
-	maxSlots = 1 << 16
+	maxSlots = 1 << 15
 	probes   = 4
 )
 
-// maxOutstanding bounds Workers+QueueSize, the capacity of the channel that
-// carries tasks to pond when no slot is free (one pointer per slot,
-// allocated in New).
-const maxOutstanding = 1 << 30
+func newSlotTable(p *Pool, capacity int) *slotTable {
+	n := min(capacity, maxSlots/2) * 2
+	n = max(n, minSlots)
+	n = 1 << bits.Len(uint(n-1)) // a power of two, so a probe is a mask
+	t := &slotTable{slots: make([]slot, n), mask: uint64(n - 1)}
+	for i := range t.slots {
+		s := &t.slots[i]
+		s.pool = p
+		s.run = s.runSlot
+	}
+	return t
+}
+
+// growSlots replaces the slot table with a larger one when capacity has
+// outgrown it (Resize up). Tasks in the old table's slots still run from
+// there: each slot's run points at its own slot, so the old table lives
+// until the last of them has started. Called with mu held.
+func (p *Pool) growSlots(capacity int) {
+	old := p.slots.Load()
+	if len(old.slots) >= maxSlots || uint64(len(old.slots)) >= 2*uint64(capacity) {
+		return
+	}
+	p.slots.Store(newSlotTable(p, capacity))
+}
 
 // New builds a Pool. It returns an error wrapping executor.ErrInvalidConfig
-// if cfg has a negative Workers or QueueSize, or if Workers+QueueSize exceeds
-// 1<<30. New allocates one pointer per Workers+QueueSize, and up to 1<<16
-// slots of about 48 bytes each; pond starts no goroutine until a task arrives.
+// if cfg has a negative Workers or QueueSize, or a Workers+QueueSize above
+// executor.MaxCapacity. New allocates twice Workers+QueueSize slots of 64
+// bytes each (at least 64 slots, at most 1<<15: 2 MiB), whatever QueueSize
+// is; pond allocates its queue as tasks arrive and starts no goroutine until
+// then.
 func New(cfg executor.Config) (*Pool, error) {
 	cfg, err := cfg.Normalize()
 	if err != nil {
 		return nil, fmt.Errorf("pondpool: %w", err)
 	}
-	if cfg.Workers > maxOutstanding || cfg.QueueSize > maxOutstanding-cfg.Workers {
-		return nil, fmt.Errorf("pondpool: %w: Workers+QueueSize is %d+%d; want at most %d",
-			executor.ErrInvalidConfig, cfg.Workers, cfg.QueueSize, maxOutstanding)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
 	p := &Pool{
-		cancel:  cancel,
-		onPanic: cfg.PanicHandler,
-		workers: cfg.Workers,
+		queueSize: cfg.QueueSize,
+		nonblock:  cfg.Nonblocking,
+		drained:   make(chan struct{}),
 	}
-	p.tasks = make(chan func(), cfg.Workers+cfg.QueueSize)
-	p.run = p.runOne
-	n := min(cfg.Workers+cfg.QueueSize, maxSlots/2) * 2 // halved first: twice 1<<30 overflows a 32-bit int
-	n = max(n, minSlots)
-	n = 1 << bits.Len(uint(n-1)) // a power of two, so a probe is a mask
-	p.slots = make([]slot, n)
-	p.mask = uint64(n - 1)
-	for i := range p.slots {
-		s := &p.slots[i]
-		s.pool = p
-		s.run = s.runSlot
+	handler := cfg.PanicHandler
+	p.onPanic = func(v any) {
+		// Counted before the handler runs: a handler that calls
+		// runtime.Goexit (t.FailNow does) never returns here.
+		p.panicked.Add(1)
+		handler(v)
 	}
+	p.waiters.New = func() any { return &waiter{ready: make(chan struct{}, 1)} }
+	p.in.Store(uint64(cfg.Workers+cfg.QueueSize) << capShift)
+	p.slots.Store(newSlotTable(p, cfg.Workers+cfg.QueueSize))
+	// pond never refuses a task the Pool admitted: its queue is bounded by
+	// MaxCapacity, which the admitted tasks never reach, and it is stopped
+	// only once they have all finished. So pond never blocks either; the
+	// Pool does the waiting (see state.go).
 	p.pond = pond.NewPool(cfg.Workers,
-		pond.WithContext(ctx),
-		pond.WithQueueSize(cfg.QueueSize), // 0: no queue; pond's default would be unbounded
-		pond.WithNonBlocking(cfg.Nonblocking),
+		pond.WithQueueSize(executor.MaxCapacity),
+		pond.WithNonBlocking(true),
 		pond.WithoutPanicRecovery(), // RunTask recovers every panic first
 	)
 	return p, nil
 }
 
 // Submit hands task to pond. It returns nil once the task is accepted; the
-// task then runs exactly once, even if Shutdown follows at once. With no
-// worker free and the queue full, Submit waits, or, if the Pool is
-// Nonblocking, returns an error matching executor.ErrOverloaded. After
-// Shutdown has begun it returns an error matching executor.ErrClosed, also
-// to a caller that was waiting. Submit(nil) returns an error matching
-// executor.ErrNilTask.
+// task then runs exactly once, even if Shutdown follows at once. With
+// Workers+QueueSize tasks accepted and not finished (Workers running,
+// QueueSize waiting), Submit waits for room, behind any caller already
+// waiting (first come, first served), or, if the Pool is Nonblocking,
+// returns an error matching executor.ErrOverloaded. After Shutdown has
+// begun it returns an error matching executor.ErrClosed, also to a caller
+// that was waiting. Submit(nil) returns an error matching
+// executor.ErrNilTask. Every error but ErrNilTask counts in Stats.Rejected.
 func (p *Pool) Submit(task func()) error {
 	if task == nil {
 		return errNilTask
 	}
-	start := p.head.Add(1) - 1
+	if p.flags.Load() == 0 {
+		if ticket, res := p.tryAdmit(); res == admitted {
+			p.handOff(ticket, task)
+			return nil
+		}
+	}
+	ticket, err := p.admitSlow(context.Background(), nil, p.nonblock)
+	if err != nil {
+		return err
+	}
+	p.handOff(ticket, task)
+	return nil
+}
+
+// SubmitContext is Submit, except that a wait for room ends when ctx is
+// done: it then returns ctx.Err() and the task never runs, and the caller
+// holds no room (the next waiter gets it). If ctx is done on entry it
+// returns ctx.Err() at once, before checking for Shutdown, and the task
+// never runs; a nil task is ErrNilTask before either. If room comes just
+// as ctx ends, the task is accepted and SubmitContext returns nil. With a
+// ctx whose Done is nil (context.Background) it is Submit. A wait costs no
+// goroutine and no timer, and every refusal but ErrNilTask counts in
+// Stats.Rejected.
+func (p *Pool) SubmitContext(ctx context.Context, task func()) error {
+	if task == nil {
+		return errNilTask
+	}
+	if err := ctx.Err(); err != nil {
+		p.rejected.Add(1)
+		return err
+	}
+	if p.flags.Load() == 0 {
+		if ticket, res := p.tryAdmit(); res == admitted {
+			p.handOff(ticket, task)
+			return nil
+		}
+	}
+	ticket, err := p.admitSlow(ctx, ctx.Done(), p.nonblock)
+	if err != nil {
+		return err
+	}
+	p.handOff(ticket, task)
+	return nil
+}
+
+// TrySubmit is Submit that never waits, on a blocking Pool too: it returns
+// an error matching executor.ErrOverloaded when Workers+QueueSize tasks are
+// admitted and not finished (Workers running, QueueSize waiting), and only
+// then; it may take room that a waiting Submit would take next. It returns
+// an error matching ErrClosed once Shutdown has begun, and ErrNilTask for
+// a nil task. Unlike pond's TrySubmit it allocates no future.
+func (p *Pool) TrySubmit(task func()) error {
+	if task == nil {
+		return errNilTask
+	}
+	if ticket, res := p.tryAdmit(); res == admitted {
+		p.handOff(ticket, task)
+		return nil
+	}
+	ticket, err := p.admitSlow(context.Background(), nil, true)
+	if err != nil {
+		return err
+	}
+	p.handOff(ticket, task)
+	return nil
+}
+
+// handOff gives an admitted task to pond: through a free slot, from the
+// one its ticket names on, or, when the probes find none free, in a
+// closure.
+func (p *Pool) handOff(ticket uint64, task func()) {
+	t := p.slots.Load()
 	for i := uint64(0); i < probes; i++ {
-		s := &p.slots[(start+i)&p.mask]
-		// The Load skips a busy slot without taking its cache line for a
-		// write; the CompareAndSwap makes this Submit its only owner.
-		if s.busy.Load() != 0 || !s.busy.CompareAndSwap(0, 1) {
+		s := &t.slots[(ticket+i)&t.mask]
+		// The slot a ticket names is nearly always free (twice as many
+		// slots as tasks that can hold one), so Submit takes it with one
+		// CompareAndSwap, which makes it the slot's only owner, rather than
+		// reading the line first and then taking it for a write.
+		if !s.busy.CompareAndSwap(0, 1) {
 			continue
 		}
 		s.task = task
 		if err := p.pond.Go(s.run); err != nil {
-			// pond will never run s.run for this call, so the slot and
-			// the task are still this Submit's alone.
-			s.task = nil
-			s.busy.Store(0)
-			return mapErr(err)
+			refused(err)
 		}
-		p.accepted.Add(1)
-		return nil
+		return
 	}
-	if err := p.pond.Go(p.run); err != nil {
-		return mapErr(err)
+	if err := p.pond.Go(func() { p.runTask(task) }); err != nil {
+		refused(err)
 	}
-	p.tasks <- task
-	p.accepted.Add(1)
-	return nil
 }
 
-// runOne is what pond runs for a task that came through the channel: it
-// takes one task and runs it.
-func (p *Pool) runOne() {
-	p.runTask(<-p.tasks)
+// refused is called if pond refuses an admitted task, which cannot happen:
+// pond's queue holds more than the Pool ever admits, and pond is stopped
+// only once every admitted task has finished. Going on would lose a task
+// that Submit is about to report accepted, so it panics, as package sync
+// does when its invariants break.
+func refused(err error) {
+	panic("pondpool: pond refused an admitted task: " + err.Error())
 }
 
 // runTask runs task inside executor.RunTask, which hands a panic to
-// PanicHandler, and counts the panic.
+// PanicHandler (through onPanic, which counts it), and then frees the room
+// the task held, also if the task or the handler called runtime.Goexit.
 func (p *Pool) runTask(task func()) {
-	if executor.RunTask(task, p.onPanic) {
-		p.panicked.Add(1)
-	}
+	defer p.release()
+	executor.RunTask(task, p.onPanic)
 }
 
-// mapErr turns an error from pond's Go into the contract's.
-func mapErr(err error) error {
-	switch {
-	case errors.Is(err, pond.ErrQueueFull):
-		return errOverloaded
-	case errors.Is(err, pond.ErrPoolStopped),
-		// A caller waiting for room gets the pool context's error when it
-		// ends, which happens only in Shutdown.
-		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return errClosed
-	default:
-		return fmt.Errorf("pondpool: %w", err)
-	}
-}
-
-// Shutdown stops intake: every later Submit, and every Submit waiting for
-// room, returns an error matching executor.ErrClosed. It then waits for every
-// accepted task, running or queued, to finish and for pond's workers to end,
-// and returns nil. If ctx ends first, Shutdown returns ctx.Err(); the
-// accepted tasks still run, and a later Shutdown waits for them and returns
-// nil. Shutdown may be called any number of times, from many goroutines at
-// once.
+// Shutdown stops intake: every later Submit, SubmitContext, TrySubmit and
+// Resize, and every Submit waiting for room, returns an error matching
+// executor.ErrClosed. It then waits for every accepted task, running or
+// queued, to finish and for pond's workers to end, and returns nil. If ctx
+// ends first, Shutdown returns ctx.Err(); the accepted tasks still run, and
+// a later Shutdown waits for them and returns nil. Shutdown may be called
+// any number of times, from many goroutines at once.
 func (p *Pool) Shutdown(ctx context.Context) error {
-	p.stopOnce.Do(func() {
-		// Ending the context first wakes callers blocked in Go at once (they
-		// would otherwise wait for a worker to free up). pond runs tasks
-		// given to Go whatever its context, so none is lost; Stop then waits
-		// for them all.
-		p.cancel()
-		p.stopped = p.pond.Stop().Done()
-	})
+	p.closeOnce.Do(p.close)
 	select {
-	case <-p.stopped:
-		return nil
+	case <-p.drained:
+		select {
+		case <-p.stopped:
+			return nil
+		default:
+		}
 	default:
+	}
+	select {
+	case <-p.drained:
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 	select {
 	case <-p.stopped:
@@ -251,27 +341,57 @@ func (p *Pool) Shutdown(ctx context.Context) error {
 	}
 }
 
-// Stats returns a snapshot from pond's own counters: Running is
-// RunningWorkers (at most Workers), Queued is WaitingTasks, Completed is
-// CompletedTasks, Rejected is DroppedTasks (pond counts every refused task,
-// also after Stop). Submitted and Panicked are counted here: pond's
-// SubmittedTasks counts a task before it may drop it, and pond never sees a
-// panic. Once the Pool is idle or shut down,
-// Submitted == Completed and Running == Queued == 0.
+// finish stops pond once Shutdown began and every admitted task finished;
+// it runs once (finishOnce, from close or from the last finishing task).
+// pond's Stop waits for its workers to end on a goroutine of pond's default
+// pool.
+func (p *Pool) finish() {
+	p.stopped = p.pond.Stop().Done()
+	close(p.drained)
+}
+
+// Stats returns a snapshot. Workers is the current bound (Resize changes
+// it). Submitted and Completed count tasks admitted and finished here (a
+// task counts as submitted before Submit returns, and as completed as soon
+// as it returns, before pond's own bookkeeping); Rejected and Panicked are
+// counted here too. Running is pond's RunningWorkers, at most the tasks
+// admitted and not finished; Queued is the rest of those, at most
+// QueueSize. The gauges are read while tasks come and go and are never
+// negative; after a Resize down, Running may exceed Workers until enough
+// tasks finish. Once the Pool is idle or shut down, Submitted == Completed
+// and Running == Queued == 0.
 func (p *Pool) Stats() executor.Stats {
-	// pond counts a task as submitted before it knows whether it drops it,
-	// so its own count can go down again; accepted is counted here, after
-	// pond took the task. A task can finish before its Submit counts it, so
-	// Submitted is at least Completed, and submitted keeps it monotonic.
-	accepted := p.accepted.Load()
-	completed := p.pond.CompletedTasks()
+	// out is read before in, so that it is never ahead of in's count: out
+	// plus taken is in's whole count, the tasks admitted (monotonic, and
+	// counted before each Submit returns), Submitted >= Completed, and
+	// taken is exact for some moment between the reads.
+	// A panic is counted (in onPanic) before its task's release counts it
+	// completed, so panicked can run ahead of out for a moment: min keeps
+	// Panicked <= Completed, monotonic, and exact once the Pool is idle.
+	panicked := p.panicked.Load()
+	out := p.out.Load()
+	in := p.in.Load()
+	n := taken(in, out)
+	running, queued := gauges(n, int(p.pond.RunningWorkers()), p.queueSize)
 	return executor.Stats{
-		Workers:   p.workers,
-		Running:   int(p.pond.RunningWorkers()),
-		Queued:    int(p.pond.WaitingTasks()),
-		Submitted: p.submitted.Raise(max(accepted, completed)),
-		Completed: completed,
-		Rejected:  p.pond.DroppedTasks(),
-		Panicked:  p.panicked.Load(),
+		Workers:   capacity(in) - p.queueSize,
+		Running:   running,
+		Queued:    queued,
+		Submitted: out + uint64(n),
+		Completed: out,
+		Rejected:  p.rejected.Load(),
+		Panicked:  min(panicked, out),
 	}
+}
+
+// gauges derives Running and Queued from the tasks admitted and not
+// finished (taken) and pond's count of workers, which it reads at another
+// moment and which includes workers between two tasks. pond's own
+// WaitingTasks reads two counters without a lock and can go below zero
+// (issue 13), so it is not used. The results are never negative, Running
+// is at most taken, and Queued at most queueSize.
+func gauges(taken, workers, queueSize int) (running, queued int) {
+	running = max(0, min(workers, taken))
+	queued = max(0, min(taken-running, queueSize))
+	return running, queued
 }

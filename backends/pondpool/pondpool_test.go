@@ -10,8 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
-	"github.com/alitto/pond/v2"
 	"go.uber.org/goleak"
 
 	"github.com/swapexec/swapexec/executor"
@@ -88,7 +88,14 @@ func TestNew(t *testing.T) {
 		{"queue", executor.Config{Workers: 2, QueueSize: 100}, true},
 		{"negative workers", executor.Config{Workers: -1}, false},
 		{"negative queue", executor.Config{QueueSize: -1}, false},
-		{"too many", executor.Config{Workers: 1, QueueSize: math.MaxInt}, false},
+		// executor.MaxCapacity bounds Workers+QueueSize; New's memory
+		// does not grow with it (at most maxSlots slots).
+		{"at MaxCapacity", executor.Config{Workers: 2, QueueSize: executor.MaxCapacity - 2}, true},
+		{"above MaxCapacity", executor.Config{Workers: 2, QueueSize: executor.MaxCapacity - 1}, false},
+		{"workers above MaxCapacity", executor.Config{Workers: executor.MaxCapacity + 1}, false},
+		{"MaxInt queue", executor.Config{Workers: 1, QueueSize: math.MaxInt}, false},
+		{"MaxInt workers", executor.Config{Workers: math.MaxInt}, false},
+		{"MaxInt both", executor.Config{Workers: math.MaxInt, QueueSize: math.MaxInt}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, err := New(tc.cfg)
@@ -118,29 +125,9 @@ func TestSubmitNil(t *testing.T) {
 	}
 }
 
-// TestMapErr pins the translation of pond's errors, including the
-// context.Canceled that a caller blocked in Go gets when the pool's context
-// ends.
-func TestMapErr(t *testing.T) {
-	for _, tc := range []struct {
-		in   error
-		want error
-	}{
-		{pond.ErrQueueFull, executor.ErrOverloaded},
-		{pond.ErrPoolStopped, executor.ErrClosed},
-		{context.Canceled, executor.ErrClosed},
-		{fmt.Errorf("wrapped: %w", context.Canceled), executor.ErrClosed},
-	} {
-		if got := mapErr(tc.in); !errors.Is(got, tc.want) {
-			t.Errorf("mapErr(%v): got %v, want an error matching %v", tc.in, got, tc.want)
-		}
-	}
-}
-
-// TestBlockedSubmitterAtShutdown: a caller blocked in pond's Go when
-// Shutdown begins returns ErrClosed at once (pond would give it
-// context.Canceled, or keep it waiting until a worker frees up), and the
-// accepted tasks, running and queued, all run.
+// TestBlockedSubmitterAtShutdown: a caller waiting for room when Shutdown
+// begins returns ErrClosed at once, without waiting for a worker to free
+// up, and the accepted tasks, running and queued, all run.
 func TestBlockedSubmitterAtShutdown(t *testing.T) {
 	p := newPool(t, executor.Config{Workers: 1, QueueSize: 1})
 	gate := make(chan struct{})
@@ -321,28 +308,28 @@ func TestErrorsWrapped(t *testing.T) {
 }
 
 // TestHandoffExactlyOnce races many submitters against Shutdown through both
-// hand-off paths (a slot, and the channel when no slot is free) and checks
+// hand-off paths (a slot, and a closure when no slot is free) and checks
 // every task by its own id: each accepted task ran exactly once, no refused
-// task ran, and when Shutdown returns nil no slot is still owned and no task
-// is left in the channel.
+// task ran, and when Shutdown returns nil no slot is still owned.
 func TestHandoffExactlyOnce(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
 		cfg        executor.Config
 		submitters int
-		chanOnly   bool // mark every slot owned first, so every task takes the channel
+		closures   bool // mark every slot owned first, so every task goes in a closure
 	}{
 		{"slots", executor.Config{Workers: 2, QueueSize: 4}, 8, false},
 		{"nonblocking", executor.Config{Workers: 2, QueueSize: 2, Nonblocking: true}, 8, false},
-		// More callers blocked in pond than there are slots: the rest take the channel.
-		{"blocked beyond slots", executor.Config{Workers: 1}, 3 * minSlots, false},
-		{"channel only", executor.Config{Workers: 2, QueueSize: 4}, 8, true},
+		// Many callers waiting in the Pool's list at once.
+		{"many waiting", executor.Config{Workers: 1}, 3 * minSlots, false},
+		{"closures only", executor.Config{Workers: 2, QueueSize: 4}, 8, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := newPool(t, tc.cfg)
-			if tc.chanOnly {
-				for i := range p.slots {
-					p.slots[i].busy.Store(1)
+			slots := p.slots.Load().slots
+			if tc.closures {
+				for i := range slots {
+					slots[i].busy.Store(1)
 				}
 			}
 			const perSubmitter = 2000
@@ -395,18 +382,15 @@ func TestHandoffExactlyOnce(t *testing.T) {
 					t.Fatalf("task %d (accepted %v) ran %d times, want %d", id, accepted[id], got, want)
 				}
 			}
-			if len(p.tasks) != 0 {
-				t.Fatalf("tasks left in the channel after Shutdown: %d", len(p.tasks))
-			}
-			for i := range p.slots {
+			for i := range slots {
 				want := uint32(0)
-				if tc.chanOnly {
+				if tc.closures {
 					want = 1 // untouched
 				}
-				if got := p.slots[i].busy.Load(); got != want {
+				if got := slots[i].busy.Load(); got != want {
 					t.Fatalf("slot %d: busy is %d after Shutdown, want %d", i, got, want)
 				}
-				if p.slots[i].task != nil {
+				if slots[i].task != nil {
 					t.Fatalf("slot %d still holds a task after Shutdown", i)
 				}
 			}
@@ -414,5 +398,24 @@ func TestHandoffExactlyOnce(t *testing.T) {
 				t.Fatalf("Stats: got %+v, want Submitted == Completed == %d", s, nAccepted)
 			}
 		})
+	}
+}
+
+// TestLayout pins the sizes the padding relies on: a slot fills one cache
+// line; the words Submits and finishing tasks write, the fields both read,
+// and what the slow paths write are 128 bytes apart.
+func TestLayout(t *testing.T) {
+	if got := unsafe.Sizeof(slot{}); got != 64 {
+		t.Errorf("slot size: got %d, want 64 (one cache line)", got)
+	}
+	var p Pool
+	if d := unsafe.Offsetof(p.out) - unsafe.Offsetof(p.in); d < 128 {
+		t.Errorf("in to out: got %d bytes, want at least 128", d)
+	}
+	if d := unsafe.Offsetof(p.flags) - unsafe.Offsetof(p.out); d < 128 {
+		t.Errorf("out to flags: got %d bytes, want at least 128", d)
+	}
+	if d := unsafe.Offsetof(p.panicked) - unsafe.Offsetof(p.flags); d < 128 {
+		t.Errorf("flags to what the slow paths write: got %d bytes, want at least 128", d)
 	}
 }
