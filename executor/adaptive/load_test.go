@@ -16,9 +16,10 @@ import (
 // 1 to top, so that Resize runs as often as it can. It remembers what it
 // returned last.
 type cyclingLimit struct {
-	top  int
-	n    int
-	last atomic.Int64
+	top     int
+	n       int
+	last    atomic.Int64
+	updates atomic.Int64 // samples folded in
 }
 
 func (l *cyclingLimit) Reset(b Bounds) { l.n = b.Initial; l.last.Store(int64(b.Initial)) }
@@ -26,6 +27,7 @@ func (l *cyclingLimit) Reset(b Bounds) { l.n = b.Initial; l.last.Store(int64(b.I
 func (l *cyclingLimit) Update(Sample, time.Time) int {
 	l.n = l.n%l.top + 1
 	l.last.Store(int64(l.n))
+	l.updates.Add(1)
 	return l.n
 }
 
@@ -133,7 +135,11 @@ func TestResizesUnderLoad(t *testing.T) {
 			load(false)
 			// Quiet now: wait for every accepted task's sample, then the
 			// bound must be the last limit asked for.
-			waitFor(t, func() bool { return ran.Load() == accepted.Load() && e.running.Load() == 0 })
+			// A task's sample is folded in after it stops counting as
+			// running, so wait for the samples themselves.
+			waitFor(t, func() bool {
+				return ran.Load() == accepted.Load() && e.running.Load() == 0 && lim.updates.Load() == accepted.Load()
+			})
 			waitFor(t, func() bool { return !e.resizing.Load() })
 			want := e.b.clamp(int(lim.last.Load()))
 			if got := e.Limit(); got != want {
