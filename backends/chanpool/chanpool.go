@@ -2,6 +2,7 @@ package chanpool
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -59,6 +60,15 @@ type Pool struct {
 	// once Shutdown begins.
 	pending   atomic.Int64
 	submitted atomic.Uint64 // Submits that returned nil
+
+	_ cacheLinePad
+
+	// arriving counts the TrySubmits of a blocking pool between their
+	// first look at pending and handing over their task; see yield.
+	arriving atomic.Int64
+	yielders atomic.Bool // a Submit may wait in yield; guarded by amu for writes
+	amu      sync.Mutex
+	arrived  chan struct{} // closed when arriving reaches zero, for yield; guarded by amu
 
 	_ cacheLinePad
 
@@ -141,8 +151,10 @@ func New(cfg executor.Config) (*Pool, error) {
 
 // spawn starts n new workers. The caller holds mu.
 func (p *Pool) spawn(n int) {
-	for i := 0; i < n; i++ {
-		w := &worker{index: len(p.workers)}
+	ws := make([]worker, n) // one allocation for all of them
+	for i := range ws {
+		w := &ws[i]
+		w.index = len(p.workers)
 		p.workers = append(p.workers, w)
 		p.live++
 		go p.work(w)
@@ -165,8 +177,14 @@ func (p *Pool) Submit(task func()) error {
 	if p.nonblocking {
 		return p.admit(task)
 	}
-	if p.pending.Add(1)&closedBit != 0 {
+	n := p.pending.Add(1)
+	if n&closedBit != 0 {
 		return p.giveUp(errClosed)
+	}
+	if n > p.limit.Load() && p.arriving.Load() != 0 {
+		if err := p.yield(nil); err != nil {
+			return p.giveUp(err)
+		}
 	}
 	// A single-case select compiles to a non-blocking send, cheaper than
 	// the select in wait.
@@ -179,7 +197,7 @@ func (p *Pool) Submit(task func()) error {
 	}
 }
 
-// wait is a registered blocking Submit that found no room at once.
+// wait is a registered Submit that found no room at once.
 func (p *Pool) wait(task func()) error {
 	select {
 	case p.tasks <- task:
@@ -188,6 +206,58 @@ func (p *Pool) wait(task func()) error {
 	case <-p.done:
 		return p.giveUp(errClosed)
 	}
+}
+
+// yield waits until no TrySubmit is between reserving room and handing over
+// its task, for a blocking Submit that registered beyond the limit (so there
+// is no room for it). Such a TrySubmit may be waiting for a worker on its
+// way to the channel (see admit), and a blocking Submit that sent first
+// would take that worker, leaving the TrySubmit waiting for a running task
+// to finish. yield returns an error if Shutdown begins or ctxDone is closed
+// first: errClosed, or nil with the caller to return ctx.Err(). Only
+// Submits that find the pool full get here.
+func (p *Pool) yield(ctxDone <-chan struct{}) error {
+	p.amu.Lock()
+	p.yielders.Store(true)
+	if p.arriving.Load() == 0 {
+		p.amu.Unlock()
+		return nil
+	}
+	if p.arrived == nil {
+		p.arrived = make(chan struct{})
+	}
+	arrived := p.arrived
+	p.amu.Unlock()
+	select {
+	case <-arrived:
+		return nil
+	case <-p.done:
+		return errClosed
+	case <-ctxDone:
+		return errCtxDone
+	}
+}
+
+// errCtxDone tells SubmitContext that yield ended because ctx was done.
+var errCtxDone = errors.New("chanpool: ctx done")
+
+// arrive ends a TrySubmit's part in arriving, and wakes the Submits in
+// yield if it was the last.
+func (p *Pool) arrive() {
+	// yield stores yielders before it loads arriving, and this loads
+	// yielders after it stores arriving: one of them sees the other.
+	if p.arriving.Add(-1) != 0 || !p.yielders.Load() {
+		return
+	}
+	p.amu.Lock()
+	if p.arriving.Load() == 0 {
+		if p.arrived != nil {
+			close(p.arrived)
+			p.arrived = nil
+		}
+		p.yielders.Store(false)
+	}
+	p.amu.Unlock()
 }
 
 // SubmitContext is Submit, except that a wait for room also ends when ctx is
@@ -214,8 +284,16 @@ func (p *Pool) SubmitContext(ctx context.Context, task func()) error {
 	if p.nonblocking {
 		return p.admit(task)
 	}
-	if p.pending.Add(1)&closedBit != 0 {
+	n := p.pending.Add(1)
+	if n&closedBit != 0 {
 		return p.giveUp(errClosed)
+	}
+	if n > p.limit.Load() && p.arriving.Load() != 0 {
+		if err := p.yield(ctxDone); err == errCtxDone {
+			return p.giveUp(ctx.Err())
+		} else if err != nil {
+			return p.giveUp(err)
+		}
 	}
 	select {
 	case p.tasks <- task:
@@ -250,7 +328,23 @@ func (p *Pool) TrySubmit(task func()) error {
 // admit is TrySubmit, and Submit for a Nonblocking pool: it registers in
 // pending only while pending is below limit, so a registered task has room
 // that no running task must free first.
+//
+// In a blocking pool, where Submits register without looking at the limit,
+// it also counts itself in arriving from before it looks until its task is
+// handed over, so that a Submit that registers later, beyond the limit,
+// waits for it (see yield).
 func (p *Pool) admit(task func()) error {
+	if p.nonblocking {
+		return p.reserve(task)
+	}
+	p.arriving.Add(1)
+	err := p.reserve(task)
+	p.arrive()
+	return err
+}
+
+// reserve is admit's registering and sending.
+func (p *Pool) reserve(task func()) error {
 	limit := p.limit.Load()
 	for {
 		n := p.pending.Load()
