@@ -458,3 +458,47 @@ func TestNewHugeSizes(t *testing.T) {
 		}
 	}
 }
+
+// A TrySubmit on a blocking pool may find its room in a worker still on its
+// way to the channel (a fresh pool here), and wait for it; a blocking
+// Submit racing it for the same room must not take that worker first, or
+// the TrySubmit would wait for a task that never finishes. Every TrySubmit
+// must return while every accepted task is held.
+func TestTrySubmitRacingSubmitNeverWaits(t *testing.T) {
+	for round := 0; round < 200; round++ {
+		p, err := chanpool.New(executor.Config{Workers: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		release := make(chan struct{})
+		task := func() { <-release }
+		tries := make(chan error, 2)
+		var blocked sync.WaitGroup
+		for i := 0; i < 2; i++ {
+			go func() { tries <- p.TrySubmit(task) }()
+			blocked.Add(1)
+			go func() {
+				defer blocked.Done()
+				if err := p.Submit(task); err != nil && !errors.Is(err, executor.ErrClosed) {
+					t.Errorf("Submit: %v", err)
+				}
+			}()
+		}
+		for i := 0; i < 2; i++ {
+			select {
+			case err := <-tries:
+				if err != nil && !errors.Is(err, executor.ErrOverloaded) {
+					t.Errorf("TrySubmit: got %v, want nil or ErrOverloaded", err)
+				}
+			case <-time.After(5 * time.Second):
+				close(release)
+				t.Fatalf("round %d: a TrySubmit racing blocking Submits on a fresh pool waited 5s for a held task", round)
+			}
+		}
+		close(release)
+		if err := p.Shutdown(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		blocked.Wait()
+	}
+}
