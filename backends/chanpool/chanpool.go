@@ -35,12 +35,13 @@ const closedBit = 1 << 62
 // until its task has finished (or the Submit has given up): so once
 // Shutdown has set closedBit, pending reaching zero means no task is queued
 // or running and no Submit can still send, and whoever brings it there
-// closes the channel (seal). The workers drain the channel and exit as it
-// closes. Nothing in this is proportional to QueueSize.
+// closes the channel (see close). The workers drain the channel and exit
+// as it closes. Nothing in this is proportional to QueueSize.
 //
 // Fields are grouped by who writes them, each group padded to its own cache
 // lines: the read-mostly fields every Submit and every task reads, the
-// counters every Submit writes, and the rest.
+// counters every Submit writes, what a blocking pool's TrySubmit writes,
+// and the rest.
 type Pool struct {
 	// Read-mostly: set by New, or changed by Resize and Shutdown.
 	tasks       chan func()
