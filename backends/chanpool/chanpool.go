@@ -214,9 +214,10 @@ func (p *Pool) wait(task func()) error {
 // is no room for it). Such a TrySubmit may be waiting for a worker on its
 // way to the channel (see admit), and a blocking Submit that sent first
 // would take that worker, leaving the TrySubmit waiting for a running task
-// to finish. yield returns an error if Shutdown begins or ctxDone is closed
-// first: errClosed, or nil with the caller to return ctx.Err(). Only
-// Submits that find the pool full get here.
+// to finish. yield returns errClosed if Shutdown begins first, and
+// errCtxDone if ctxDone is closed first (the caller returns ctx.Err()).
+// Only Submits that find the pool full get here, and only while a
+// TrySubmit is under way.
 func (p *Pool) yield(ctxDone <-chan struct{}) error {
 	p.amu.Lock()
 	p.yielders.Store(true)
@@ -315,10 +316,11 @@ func (p *Pool) SubmitContext(ctx context.Context, task func()) error {
 // has begun (before ErrOverloaded). Every error but ErrNilTask counts in
 // Stats.Rejected.
 //
-// In a blocking pool an accepted task may have to wait a moment for the
-// idle worker that makes room to reach the channel (a new worker, or one
-// that has just finished a task); see the package documentation for the one
-// race in which it waits longer.
+// An accepted task may have to wait a moment for the idle worker that makes
+// room to reach the channel (a new worker, or one that has just finished a
+// task): in a blocking pool, or in a Nonblocking one grown by Resize past
+// its first Workers. See the package documentation for the one race (with a
+// shrinking Resize) in which it waits longer.
 func (p *Pool) TrySubmit(task func()) error {
 	if task == nil {
 		return errNilTask
