@@ -328,7 +328,7 @@ func TestResizeShrink(t *testing.T) {
 func TestResizeRaces(t *testing.T) {
 	for _, cfg := range []executor.Config{{Workers: 2}, {Workers: 3, QueueSize: 4}, {Workers: 2, QueueSize: 2, Nonblocking: true}} {
 		t.Run(fmt.Sprintf("%+v", cfg), func(t *testing.T) {
-			for round := 0; round < 20; round++ {
+			for round := 0; round < 5; round++ {
 				testResizeRace(t, cfg)
 			}
 		})
