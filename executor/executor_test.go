@@ -2,6 +2,7 @@ package executor_test
 
 import (
 	"errors"
+	"math"
 	"os"
 	"os/exec"
 	"runtime"
@@ -29,6 +30,10 @@ func TestNormalize(t *testing.T) {
 		{"explicit", executor.Config{Workers: 7, QueueSize: 3}, 7, ""},
 		{"negative workers", executor.Config{Workers: -2}, 0, "Workers is -2"},
 		{"negative queue", executor.Config{QueueSize: -1}, 0, "QueueSize is -1"},
+		{"at MaxCapacity", executor.Config{Workers: 2, QueueSize: executor.MaxCapacity - 2}, 2, ""},
+		{"over MaxCapacity", executor.Config{Workers: 2, QueueSize: executor.MaxCapacity - 1}, 0, "Workers+QueueSize is 2+4194303"},
+		{"huge queue", executor.Config{Workers: 1, QueueSize: math.MaxInt}, 0, "want at most 4194304"},
+		{"huge workers", executor.Config{Workers: math.MaxInt, QueueSize: math.MaxInt}, 0, "want at most 4194304"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := tc.in.Normalize()

@@ -81,6 +81,31 @@
 //     blocked, and Submitted, Completed, Rejected (ErrOverloaded and
 //     ErrClosed, not ErrNilTask) and Panicked, exact after Shutdown.
 //
+// The optional abilities are checked when the executor implements them (else
+// logged and skipped):
+//
+//   - SubmitContext (executor.ContextSubmitter): a ctx done on entry is
+//     refused at once, with room to spare, and the task never runs; on a full
+//     executor a waiting call ends with its ctx (deadline and cancel) with
+//     ctx's error; a waiter that gave up takes no room nor wake-up from the
+//     one waiting behind it; an accepted task runs exactly once; after
+//     Shutdown, ErrClosed; Stats.Rejected counts every refusal. Under churn
+//     (callers giving up at random) nothing refused runs, nothing accepted
+//     is lost, and the executor still has all its room afterwards.
+//   - TrySubmit (executor.TrySubmitter): never waits, on blocking and
+//     Nonblocking executors alike; a fresh executor takes Workers tasks and
+//     then QueueSize more; the next returns ErrOverloaded, also while a
+//     blocking Submit waits; after Shutdown, ErrClosed.
+//   - Resize (executor.Resizer): a size below 1 or above executor.MaxCapacity
+//     less QueueSize is an error wrapping executor.ErrInvalidConfig naming
+//     the value, and after Shutdown ErrClosed; growing starts the queued
+//     tasks and the waiting submitters at once and lets the new bound run
+//     (and Nonblocking takes QueueSize more, then refuses); shrinking
+//     interrupts no running task, and the new bound holds as tasks finish;
+//     Stats.Workers is the new bound as soon as Resize returns; Resize racing
+//     Submit, SubmitContext, TrySubmit, other Resizes and Shutdown loses no
+//     accepted task, runs no refused one, and leaks nothing.
+//
 // The suite keeps task counts small enough that a correct backend passes in
 // well under a second, so that backends can run it with go test -race
 // -count=20.

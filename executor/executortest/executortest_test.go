@@ -64,6 +64,15 @@ var broken = []struct {
 	{"nonblocking-blocks", "Nonblocking", refWith(bugNonblockingBlocks)},
 	{"rejected-not-counted", "Stats", refWith(bugRejectedNotCounted)},
 	{"leak", "ShutdownDrainsQueue", refWith(bugLeak)},
+	{"ctx-ignored", "SubmitContext", refWith(bugCtxIgnored)},
+	{"ctx-task-runs", "SubmitContext", refWith(bugCtxTaskRuns)},
+	{"ctx-swallows-wake", "SubmitContext", refWith(bugCtxSwallowsWake)},
+	{"try-blocks", "TrySubmit", refWith(bugTryBlocks)},
+	{"try-early", "TrySubmit", refWith(bugTryEarly)},
+	{"resize-no-wake", "Resize", refWith(bugResizeNoWake)},
+	{"resize-stale", "Resize", refWith(bugResizeStale)},
+	{"resize-keeps-workers", "Resize", refWith(bugResizeKeepsWorkers)},
+	{"resize-accepts-zero", "Resize", refWith(bugResizeAcceptsZero)},
 }
 
 func refWith(b bug) func(executor.Config) (executor.Executor, error) {
@@ -150,4 +159,54 @@ func failures(out []byte) string {
 		}
 	}
 	return strings.Join(keep, "\n")
+}
+
+// FuzzReference plays fuzzed schedules against the reference executor.
+func FuzzReference(f *testing.F) {
+	executortest.Fuzz(f, newRef)
+}
+
+// FuzzBrokenHelper runs the fuzz target's seeds against the broken executor
+// named by $EXECUTORTEST_BROKEN; TestFuzzCatchesBroken starts it in a
+// subprocess and expects it to fail. Run directly, it skips.
+func FuzzBrokenHelper(f *testing.F) {
+	name := os.Getenv(brokenEnv)
+	if name == "" {
+		f.Skip("runs only as a subprocess of TestFuzzCatchesBroken")
+	}
+	for _, b := range broken {
+		if b.name == name {
+			executortest.Fuzz(f, b.new, executortest.Options{Timeout: brokenTimeout})
+			return
+		}
+	}
+	f.Fatalf("%s=%q names no broken executor", brokenEnv, name)
+}
+
+// TestFuzzCatchesBroken checks that the fuzz target's seeds alone fail
+// broken executors whose bug shows in a schedule.
+func TestFuzzCatchesBroken(t *testing.T) {
+	for _, name := range []string{
+		"handler-twice", "worker-dies-on-panic", "accept-after-close", "rejected-not-counted",
+		"extra-worker", "leak", "ctx-task-runs",
+	} {
+		name := name
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^FuzzBrokenHelper$", "-test.count=1")
+			cmd.Env = append(os.Environ(), brokenEnv+"="+name)
+			out, err := cmd.CombinedOutput()
+			if ctx.Err() != nil {
+				t.Fatalf("fuzz seeds on %s did not end within a minute. Output:\n%s", name, out)
+			}
+			if err == nil {
+				t.Fatalf("fuzz seeds passed %s; want them to fail. Output:\n%s", name, out)
+			}
+			if !strings.Contains(string(out), "--- FAIL: FuzzBrokenHelper") {
+				t.Errorf("output on %s does not show FuzzBrokenHelper failing. Output:\n%s", name, out)
+			}
+		})
+	}
 }

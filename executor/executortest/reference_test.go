@@ -34,6 +34,15 @@ const (
 	bugNonblockingBlocks       // Config.Nonblocking ignored
 	bugRejectedNotCounted      // Stats.Rejected misses ErrClosed
 	bugLeak                    // starts a goroutine Shutdown never ends
+	bugCtxIgnored              // SubmitContext waits for room whatever ctx says
+	bugCtxTaskRuns             // SubmitContext returns ctx's error but queues the task anyway
+	bugCtxSwallowsWake         // a SubmitContext that gives up stays in line, and takes a wake-up meant for the next waiter
+	bugTryBlocks               // TrySubmit waits for room like Submit
+	bugTryEarly                // TrySubmit refuses as soon as every worker is busy, with room in the queue
+	bugResizeNoWake            // growing starts no worker and wakes nobody
+	bugResizeStale             // Stats.Workers keeps the old bound after Resize
+	bugResizeKeepsWorkers      // shrinking retires no worker
+	bugResizeAcceptsZero       // Resize(0) and negative sizes return nil, and change nothing
 
 	// bugShutdownSkipsQueueWhenFull is bugShutdownSkipsQueue for the
 	// ShutdownRacesSubmit subtest, where Submits race Shutdown and the bug
@@ -58,18 +67,28 @@ type refPool struct {
 	done chan struct{} // closed by the last worker to exit
 
 	mu      sync.Mutex // guards every field below; nothing else is locked while it is held
-	cond    *sync.Cond // on mu; broadcast on every change of queue, running, live or closed
+	cond    *sync.Cond // on mu; broadcast on every change of queue, running, live, limit or closed
 	queue   []func()
 	running int
 	live    int // workers that have not exited
-	closed  bool
+	limit   int // the bound on tasks running at once: cfg.Workers, or the last Resize
+
+	closed bool
+	// wakes is for bugCtxSwallowsWake: a FIFO of waiters, each woken alone
+	// when a task finishes, as a careless hand-written semaphore does.
+	wakes []chan struct{}
 
 	counters executor.Counters
 	leak     chan struct{} // bugLeak: never closed
 	shutOnce bool          // bugShutdownRacy: read and written without mu, on purpose
 }
 
-var _ executor.StatsReporter = (*refPool)(nil)
+var (
+	_ executor.StatsReporter    = (*refPool)(nil)
+	_ executor.ContextSubmitter = (*refPool)(nil)
+	_ executor.TrySubmitter     = (*refPool)(nil)
+	_ executor.Resizer          = (*refPool)(nil)
+)
 
 func newRef(cfg executor.Config) (executor.Executor, error) { return newBuggy(cfg, bugNone) }
 
@@ -94,6 +113,7 @@ func newBuggy(cfg executor.Config, b bug) (executor.Executor, error) {
 		n--
 	}
 	p.live = n
+	p.limit = n
 	for i := 0; i < n; i++ {
 		go p.work()
 	}
@@ -107,8 +127,11 @@ func newBuggy(cfg executor.Config, b bug) (executor.Executor, error) {
 func (p *refPool) work() {
 	p.mu.Lock()
 	for {
-		for len(p.queue) == 0 && !p.closed {
+		for len(p.queue) == 0 && !p.closed && !p.retired() {
 			p.cond.Wait()
+		}
+		if p.retired() {
+			break // Resize shrank the pool: this worker leaves, its task done
 		}
 		if len(p.queue) == 0 || (p.skipsQueue() && p.closed) {
 			break // closed and drained
@@ -119,17 +142,7 @@ func (p *refPool) work() {
 		p.running++
 		p.mu.Unlock()
 
-		onPanic := p.cfg.PanicHandler
-		if p.bug == bugHandlerTwice {
-			onPanic = func(v any) { p.cfg.PanicHandler(v); p.cfg.PanicHandler(v) }
-		}
-		panicked := executor.RunTask(task, onPanic)
-		p.counters.Completed(panicked)
-
-		p.mu.Lock()
-		p.running--
-		p.cond.Broadcast()
-		if panicked && p.bug == bugWorkerDiesOnPanic {
+		if p.run(task) && p.bug == bugWorkerDiesOnPanic {
 			break
 		}
 	}
@@ -141,6 +154,50 @@ func (p *refPool) work() {
 	p.mu.Unlock()
 }
 
+// run runs task on a worker, with p.mu not held, and returns with p.mu held
+// and the task accounted for, reporting whether it panicked. It returns
+// only if neither the task nor the PanicHandler called runtime.Goexit; if
+// one did, this goroutine is ending, and run starts another worker in its
+// place.
+func (p *refPool) run(task func()) (panicked bool) {
+	returned := false
+	onPanic := func(v any) {
+		panicked = true // before the handler, which may call runtime.Goexit
+		p.cfg.PanicHandler(v)
+		if p.bug == bugHandlerTwice {
+			p.cfg.PanicHandler(v)
+		}
+	}
+	defer func() {
+		p.mu.Lock()
+		p.counters.Completed(panicked)
+		p.running--
+		p.cond.Broadcast()
+		p.wakeOne()
+		if !returned {
+			go p.work()
+			p.mu.Unlock()
+		}
+	}()
+	executor.RunTask(task, onPanic)
+	returned = true
+	return panicked
+}
+
+// retired reports whether this worker must leave because Resize lowered
+// the bound below the workers alive; p.mu is held.
+func (p *refPool) retired() bool {
+	return p.live > p.limit && p.bug != bugResizeKeepsWorkers
+}
+
+// wakeOne wakes the first waiter of bugCtxSwallowsWake; p.mu is held.
+func (p *refPool) wakeOne() {
+	if len(p.wakes) > 0 {
+		close(p.wakes[0])
+		p.wakes = p.wakes[1:]
+	}
+}
+
 // skipsQueue reports whether the workers quit on Shutdown, leaving the
 // queue.
 func (p *refPool) skipsQueue() bool {
@@ -149,7 +206,7 @@ func (p *refPool) skipsQueue() bool {
 
 // full reports whether there is no room for another task; p.mu is held.
 func (p *refPool) full() bool {
-	room := p.cfg.Workers + p.cfg.QueueSize
+	room := p.limit + p.cfg.QueueSize
 	if p.bug == bugQueueOffByOne && p.cfg.QueueSize > 0 {
 		room--
 	}
@@ -157,8 +214,39 @@ func (p *refPool) full() bool {
 }
 
 func (p *refPool) Submit(task func()) error {
+	return p.submit(context.Background(), task, p.cfg.Nonblocking)
+}
+
+func (p *refPool) SubmitContext(ctx context.Context, task func()) error {
+	return p.submit(ctx, task, p.cfg.Nonblocking)
+}
+
+func (p *refPool) TrySubmit(task func()) error {
+	return p.submit(context.Background(), task, p.bug != bugTryBlocks)
+}
+
+// submit is every Submit: it waits for room unless try, giving up when ctx
+// is done.
+func (p *refPool) submit(ctx context.Context, task func(), try bool) error {
 	if task == nil && p.bug != bugAcceptNil {
 		return fmt.Errorf("refpool: %w", executor.ErrNilTask)
+	}
+	if p.bug == bugCtxIgnored {
+		ctx = context.Background()
+	}
+	if err := ctx.Err(); err != nil && p.bug != bugCtxTaskRuns {
+		p.counters.Rejected()
+		return fmt.Errorf("refpool: %w", err)
+	}
+	if ctx.Done() != nil {
+		// Wake the waiters when ctx ends, so this one sees it. The reference
+		// may spend a goroutine on it; backends must not.
+		stop := context.AfterFunc(ctx, func() {
+			p.mu.Lock()
+			p.cond.Broadcast()
+			p.mu.Unlock()
+		})
+		defer stop()
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -167,12 +255,27 @@ func (p *refPool) Submit(task func()) error {
 		return nil
 	}
 	for !p.closed || p.bug == bugSubmitIgnoresClose {
-		if !p.full() {
+		if !p.full() && !(try && p.bug == bugTryEarly && p.running >= p.limit) {
 			break
 		}
-		if p.cfg.Nonblocking && p.bug != bugNonblockingBlocks {
+		if try && p.bug != bugNonblockingBlocks {
 			p.counters.Rejected()
 			return fmt.Errorf("refpool: %w", executor.ErrOverloaded)
+		}
+		if err := ctx.Err(); err != nil {
+			if p.bug == bugCtxTaskRuns {
+				p.queue = append(p.queue, task)
+				p.counters.Submitted()
+			}
+			p.counters.Rejected()
+			return fmt.Errorf("refpool: %w", err)
+		}
+		if p.bug == bugCtxSwallowsWake && ctx.Done() != nil {
+			if err := p.waitTurn(ctx); err != nil {
+				p.counters.Rejected()
+				return fmt.Errorf("refpool: %w", err)
+			}
+			continue
 		}
 		p.cond.Wait()
 		if p.bug == bugIfNotFor {
@@ -194,6 +297,50 @@ func (p *refPool) Submit(task func()) error {
 	p.queue = append(p.queue, task)
 	p.counters.Submitted()
 	p.cond.Broadcast()
+	return nil
+}
+
+// waitTurn is bugCtxSwallowsWake's wait: in line for one wake-up, which a
+// waiter that gives up takes with it instead of passing it on. p.mu is held.
+func (p *refPool) waitTurn(ctx context.Context) error {
+	ch := make(chan struct{})
+	p.wakes = append(p.wakes, ch)
+	p.mu.Unlock()
+	select {
+	case <-ch:
+		p.mu.Lock()
+		return nil
+	case <-ctx.Done():
+		p.mu.Lock()
+		// The bug: leave without taking ch out of the line, so the next
+		// wake-up goes to nobody.
+		return ctx.Err()
+	}
+}
+
+func (p *refPool) Resize(workers int) error {
+	if workers < 1 && p.bug == bugResizeAcceptsZero {
+		return nil
+	}
+	if err := executor.CheckResize(workers, p.cfg.QueueSize); err != nil {
+		return fmt.Errorf("refpool: %w", err)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return fmt.Errorf("refpool: %w", executor.ErrClosed)
+	}
+	p.limit = workers
+	if p.bug == bugResizeNoWake {
+		return nil
+	}
+	for ; p.live < p.limit; p.live++ {
+		go p.work()
+	}
+	p.cond.Broadcast()
+	for range p.wakes {
+		p.wakeOne()
+	}
 	return nil
 }
 
@@ -256,7 +403,11 @@ func (p *refPool) leakOrMake() chan struct{} {
 
 func (p *refPool) Stats() executor.Stats {
 	p.mu.Lock()
-	s := executor.Stats{Workers: p.cfg.Workers, Running: p.running, Queued: len(p.queue)}
+	workers := p.limit
+	if p.bug == bugResizeStale {
+		workers = p.cfg.Workers
+	}
+	s := executor.Stats{Workers: workers, Running: p.running, Queued: len(p.queue)}
 	p.mu.Unlock()
 	return p.counters.Fill(s)
 }

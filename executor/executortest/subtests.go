@@ -44,6 +44,9 @@ func subtests() []subtest {
 		{"NestedSubmit", testNestedSubmit},
 		{"QueueSize", testQueueSize},
 		{"Stats", testStats},
+		{"SubmitContext", testSubmitContext},
+		{"TrySubmit", testTrySubmit},
+		{"Resize", testResize},
 	}
 }
 
