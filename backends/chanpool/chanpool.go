@@ -494,7 +494,6 @@ func (p *Pool) run(l *loop) (exit bool) {
 			return
 		}
 		if v := recover(); v != nil {
-			l.w.panicked.Add(1)
 			p.handlePanic(l, v)
 			return
 		}
@@ -518,13 +517,22 @@ func (p *Pool) run(l *loop) (exit bool) {
 	}
 }
 
-// handlePanic hands v, a task's panic value, to the PanicHandler and counts
-// the task as finished. A PanicHandler that calls runtime.Goexit (t.FailNow
-// in a test, say) ends this goroutine, so then it replaces the worker too.
+// handlePanic hands v, a task's panic value, to the PanicHandler. The task
+// counts as completed and panicked before the handler runs (a handler that
+// calls runtime.Goexit, as t.FailNow does, would skip anything after it),
+// published at once, completed first, so that Stats never shows Panicked
+// above Completed. It leaves pending only once the handler is done, so
+// Shutdown waits for the handler and the pool admits no task for this
+// worker while it is busy in it. A handler that calls runtime.Goexit ends
+// this goroutine, so then it replaces the worker too.
 func (p *Pool) handlePanic(l *loop, v any) {
+	l.completed++
+	l.w.state.Store(2 * l.completed)
+	l.shown = false
+	l.w.panicked.Add(1)
 	returned := false
 	defer func() {
-		p.finished(l)
+		p.leave()
 		if !returned {
 			p.replace(l)
 		}
@@ -633,10 +641,12 @@ func (p *Pool) Stats() executor.Stats {
 	p.mu.Lock()
 	running, completed, panicked := uint64(0), p.gone.completed, p.gone.panicked
 	for _, w := range p.workers {
+		// handlePanic publishes state before panicked, so reading them the
+		// other way round never sees the panic without its completion.
+		panicked += w.panicked.Load()
 		state := w.state.Load()
 		running += state % 2
 		completed += state / 2
-		panicked += w.panicked.Load()
 	}
 	workers := p.target
 	p.mu.Unlock()

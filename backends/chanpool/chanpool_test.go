@@ -250,3 +250,12 @@ func TestPanicHandlerGoexitKeepsCapacity(t *testing.T) {
 		t.Errorf("Stats() after Shutdown: got %+v, want %+v", got, want)
 	}
 }
+
+// FuzzSchedule plays fuzzed schedules of Submits, SubmitContexts,
+// TrySubmits, Resizes, panics, Goexits and Shutdowns against chanpool; see
+// executortest.Fuzz. Run it with go test -fuzz=FuzzSchedule -fuzztime=30s.
+func FuzzSchedule(f *testing.F) {
+	executortest.Fuzz(f, func(cfg executor.Config) (executor.Executor, error) {
+		return chanpool.New(cfg)
+	})
+}
