@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -444,16 +445,30 @@ type loop struct {
 	w         *worker
 	completed uint64 // this worker's finished tasks; w.state publishes them
 	shown     bool   // whether w.state says this worker is running a task
-	replaced  bool   // a new goroutine has taken over w; this one must end
+	unwound   bool   // a task ended without returning or panicking with a value; see run
 }
 
 // work runs tasks until the channel is closed and drained, or until the
 // worker takes a retire token, and then exits.
+//
+// A task that calls runtime.Goexit unwinds run and then work, whose
+// deferred function finds l.unwound and hands the worker to a new goroutine,
+// as this one ends. Under GODEBUG=panicnil=1 a task's panic(nil) also
+// reaches run's recover as nil, but that recover stops it: run returns, and
+// work hands a *runtime.PanicNilError to the PanicHandler, as
+// executor.RunTask does.
 func (p *Pool) work(w *worker) {
 	l := loop{w: w, completed: w.state.Load() / 2}
+	defer func() {
+		if l.unwound { // runtime.Goexit
+			p.finished(&l)
+			p.replace(&l)
+		}
+	}()
 	for !p.run(&l) {
-		if l.replaced {
-			return
+		if l.unwound { // panic(nil) under GODEBUG=panicnil=1
+			l.unwound = false
+			p.handlePanic(&l, new(runtime.PanicNilError))
 		}
 	}
 	p.exit(&l)
@@ -497,11 +512,9 @@ func (p *Pool) run(l *loop) (exit bool) {
 			p.handlePanic(l, v)
 			return
 		}
-		// The task called runtime.Goexit, which ends this goroutine whatever
-		// we do. (Or, under GODEBUG=panicnil=1, it called panic(nil), which
-		// recovers as nil: work then calls run again.)
-		p.finished(l)
-		p.replace(l)
+		// runtime.Goexit, or panic(nil) under GODEBUG=panicnil=1: work
+		// tells them apart.
+		l.unwound = true
 	}()
 	for {
 		task := p.next(l)
@@ -545,7 +558,6 @@ func (p *Pool) handlePanic(l *loop, v any) {
 // is ending; so capacity is not lost.
 func (p *Pool) replace(l *loop) {
 	p.rest(l) // the replacement starts idle
-	l.replaced = true
 	go p.work(l.w)
 }
 
