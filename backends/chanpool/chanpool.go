@@ -425,8 +425,8 @@ func (p *Pool) Resize(workers int) error {
 	}
 	p.limit.Store(int64(workers + p.queueSize))
 	for ; p.target > workers; p.target-- {
-		// Never waits: fewer tokens are ever owed than workers live,
-		// and live < MaxCapacity (see New).
+		// Never waits: the tokens owed never exceed the largest number
+		// of workers ever set, below MaxCapacity, the buffer (see New).
 		p.retire <- struct{}{}
 	}
 	for ; p.target < workers; p.target++ {
@@ -645,7 +645,8 @@ func (p *Pool) Shutdown(ctx context.Context) error {
 
 // Stats returns a snapshot of the pool's gauges and counters. Workers is the
 // bound: Config.Workers, or the last Resize. Submitted counts every Submit
-// that has returned nil. Running counts tasks being run, and may miss one
+// that has returned nil (and may count one that has sent its task and not
+// yet returned). Running counts tasks being run, and may miss one
 // for a moment after every 32nd task a worker runs in a row; Completed may
 // trail by up to 32 tasks per busy worker. Both are exact whenever the pool
 // is idle. Queued is at most QueueSize.
