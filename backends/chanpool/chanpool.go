@@ -60,8 +60,14 @@ type Pool struct {
 	// until their task has finished: tasks in flight to the channel,
 	// queued, running, and Submits waiting for room. closedBit is added
 	// once Shutdown begins.
-	pending   atomic.Int64
-	submitted atomic.Uint64 // Submits that returned nil
+	pending atomic.Int64
+
+	_ cacheLinePad
+
+	// submitted counts the Submits that returned nil. Only submitters
+	// write it, so it has a line of its own, away from pending, which each
+	// worker writes after each task.
+	submitted atomic.Uint64
 
 	_ cacheLinePad
 
