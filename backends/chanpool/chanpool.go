@@ -574,13 +574,15 @@ func (p *Pool) replace(l *loop) {
 // Between tasks a worker looks for a retire token first, so that a busy
 // worker retires after its current task rather than after the queue. Only
 // a worker that waits watches two channels; one that finds a task at once
-// pays for two non-blocking receives, the first of which (on an empty
-// retire channel) takes no lock.
+// pays for a look at the token channel's length and a non-blocking
+// receive.
 func (p *Pool) next(l *loop) func() {
-	select {
-	case <-p.retire:
-		return nil
-	default:
+	if len(p.retire) != 0 { // no call, no lock: tokens are rare
+		select {
+		case <-p.retire:
+			return nil
+		default:
+		}
 	}
 	select {
 	case task := <-p.tasks:
