@@ -45,6 +45,15 @@ func (c chanpoolImpl) drain() {
 	}
 }
 
+type chanpoolCtx struct{ p *chanpool.Pool }
+
+func (c chanpoolCtx) submit(f func()) {
+	if err := c.p.SubmitContext(context.Background(), f); err != nil {
+		panic(err)
+	}
+}
+func (c chanpoolCtx) drain() { chanpoolImpl(c).drain() }
+
 // bareChan is the baseline: the book's design with nothing added.
 type bareChan struct {
 	ch chan func()
@@ -83,6 +92,15 @@ func BenchmarkSubmit(b *testing.B) {
 				b.Fatal(err)
 			}
 			return chanpoolImpl{p}
+		}},
+		// SubmitContext with a ctx that can never be done: the issue's
+		// target is at most 1.2x Submit.
+		{"chanpoolctx", func() pool {
+			p, err := chanpool.New(executor.Config{Workers: benchWorkers, QueueSize: benchQueue})
+			if err != nil {
+				b.Fatal(err)
+			}
+			return chanpoolCtx{p}
 		}},
 		{"chan", func() pool { return newBareChan() }},
 		{"pond", func() pool { return pondImpl{pond.NewPool(benchWorkers, pond.WithQueueSize(benchQueue))} }},
@@ -127,8 +145,7 @@ func benchSubmit(b *testing.B, p pool, submitters int) {
 }
 
 // BenchmarkShutdown measures a whole life of a large pool: start Workers
-// goroutines, run 4 tasks per worker, shut down (which includes filling the
-// 4*Workers buffer; see Pool.terminate). Its cost per worker should stay
+// goroutines, run 4 tasks per worker, shut down. Its cost per worker should stay
 // roughly flat as workers grow; it once grew with Workers, when every worker
 // going idle during Shutdown scanned every other worker.
 func BenchmarkShutdown(b *testing.B) {

@@ -98,13 +98,18 @@ func TestGoexitKeepsCapacity(t *testing.T) {
 
 // A task that panics with nil must not cost capacity either. Since Go 1.21 it
 // is an ordinary panic (*runtime.PanicNilError); under GODEBUG=panicnil=1 it
-// recovers as nil, like runtime.Goexit, yet the goroutine goes on:
-// TestPanicNilOldSemantics runs this test again that way.
+// recovers as nil, like runtime.Goexit, yet the goroutine goes on, and it
+// must be handled and counted the same: TestPanicNilOldSemantics runs this
+// test again that way.
 func TestPanicNilKeepsCapacity(t *testing.T) {
-	oldSemantics := strings.Contains(os.Getenv("GODEBUG"), "panicnil=1")
 	const workers = 2
-	var handled atomic.Int64
-	p := mustNew(t, executor.Config{Workers: workers, PanicHandler: func(any) { handled.Add(1) }})
+	var handled, notPanicNilError atomic.Int64
+	p := mustNew(t, executor.Config{Workers: workers, PanicHandler: func(v any) {
+		handled.Add(1)
+		if _, ok := v.(*runtime.PanicNilError); !ok {
+			notPanicNilError.Add(1)
+		}
+	}})
 	const n = 4 * workers
 	for i := 0; i < n; i++ {
 		if err := p.Submit(func() { panic(nil) }); err != nil {
@@ -115,14 +120,17 @@ func TestPanicNilKeepsCapacity(t *testing.T) {
 	if err := p.Shutdown(context.Background()); err != nil {
 		t.Fatalf("Shutdown: %v", err)
 	}
+	// Under GODEBUG=panicnil=1 recover() returns nil, yet it is a panic
+	// all the same: the handler gets a *runtime.PanicNilError, as from
+	// executor.RunTask.
 	wantPanicked := uint64(n)
-	if oldSemantics {
-		wantPanicked = 0 // recover() returns nil: nothing to hand over
-	}
 	s := p.Stats()
 	if s.Submitted != n+workers || s.Completed != n+workers || s.Panicked != wantPanicked || handled.Load() != int64(wantPanicked) {
 		t.Errorf("GODEBUG=%q: Stats = %+v, PanicHandler calls %d; want Submitted = Completed = %d, Panicked = calls = %d",
 			os.Getenv("GODEBUG"), s, handled.Load(), n+workers, wantPanicked)
+	}
+	if k := notPanicNilError.Load(); k != 0 {
+		t.Errorf("GODEBUG=%q: PanicHandler got %d values that are not a *runtime.PanicNilError; want none", os.Getenv("GODEBUG"), k)
 	}
 }
 
@@ -249,4 +257,13 @@ func TestPanicHandlerGoexitKeepsCapacity(t *testing.T) {
 	if got := p.Stats(); got != want {
 		t.Errorf("Stats() after Shutdown: got %+v, want %+v", got, want)
 	}
+}
+
+// FuzzSchedule plays fuzzed schedules of Submits, SubmitContexts,
+// TrySubmits, Resizes, panics, Goexits and Shutdowns against chanpool; see
+// executortest.Fuzz. Run it with go test -fuzz=FuzzSchedule -fuzztime=30s.
+func FuzzSchedule(f *testing.F) {
+	executortest.Fuzz(f, func(cfg executor.Config) (executor.Executor, error) {
+		return chanpool.New(cfg)
+	})
 }
