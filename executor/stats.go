@@ -2,13 +2,24 @@ package executor
 
 import "sync/atomic"
 
-// Stats is a snapshot of an executor's state and counters. The gauges
-// (Running, Queued) are read one at a time while the executor works, so a
-// snapshot taken under load need not add up; once the executor is idle or
-// shut down, Submitted == Completed and Running == Queued == 0. The counters
-// (Submitted, Completed, Rejected, Panicked) never decrease from one snapshot
-// to the next, so they can be exported as Prometheus counters, and Completed
-// never exceeds Submitted.
+// Stats is a snapshot of an executor's state and counters.
+//
+// The counters (Submitted, Completed, Rejected, Panicked) never decrease from
+// one snapshot to the next, so they can be exported as Prometheus counters,
+// and Completed never exceeds Submitted. Each is counted before the call
+// that it counts returns: Submitted before Submit (or SubmitContext, or
+// TrySubmit) returns nil, Rejected before it returns its error, so a
+// snapshot taken after the call sees it. Completed and Panicked count a
+// task once it has finished, and are final for every accepted task when
+// Shutdown returns nil: from then on Submitted == Completed, and only
+// Rejected still grows, by the calls made after Shutdown began.
+//
+// The gauges (Running, Queued) are read one at a time while the executor
+// works, so a snapshot taken under load need not add up; they are never
+// negative, Running never exceeds Workers (or, just after a Resize that
+// shrank the executor, the bound before it), and Running+Queued never
+// exceeds the room there is, Workers+QueueSize. Once the executor is idle
+// or shut down, Running == Queued == 0.
 type Stats struct {
 	Workers int // bound on tasks running at once: Config.Workers, or the last Resize
 	Running int // tasks running now

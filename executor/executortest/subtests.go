@@ -1164,6 +1164,11 @@ func testStats(t *testing.T, s *suite) {
 	if accepted < room {
 		t.Fatalf("Submits accepted on an idle executor: got %d, want %d (last error %v)", accepted, room, err)
 	}
+	// Counted before each call returned: no polling.
+	if got := r.Stats(); got.Submitted < want.Submitted+uint64(room) || got.Rejected < want.Rejected {
+		t.Errorf("Stats() right after %d Submits returned nil and %d returned ErrOverloaded: got Submitted %d, Rejected %d; want at least %d and %d (each counted before its call returns)",
+			room, overloaded, got.Submitted, got.Rejected, want.Submitted+uint64(room), want.Rejected)
+	}
 	s.waitCount(t, &p.started, cfg.Workers, "tasks running at once (Workers = %d)", cfg.Workers)
 	want.Running, want.Queued, want.Submitted = cfg.Workers, cfg.QueueSize, want.Submitted+uint64(room)
 	check(fmt.Sprintf("with %d tasks blocked and %d queued", cfg.Workers, cfg.QueueSize))
@@ -1172,6 +1177,9 @@ func testStats(t *testing.T, s *suite) {
 		t.Errorf("Submit with %d running and %d queued: got %v, want an error matching executor.ErrOverloaded", cfg.Workers, cfg.QueueSize, err)
 	} else {
 		want.Rejected++
+		if got := r.Stats().Rejected; got != want.Rejected {
+			t.Errorf("Stats().Rejected right after an ErrOverloaded: got %d, want %d (counted before the call returns)", got, want.Rejected)
+		}
 	}
 	if err := s.submitNow(t, ex, nil, "Submit(nil)"); !errors.Is(err, executor.ErrNilTask) {
 		t.Errorf("Submit(nil): got %v, want an error matching executor.ErrNilTask", err)
