@@ -288,7 +288,7 @@ func waitInFlight(t *testing.T, c *rawConn, n int) {
 // SIGTERMs it while they are in flight, and checks the whole drain.
 func TestE2EGracefulShutdown(t *testing.T) {
 	demoBinary(t)
-	for _, backend := range backendNames() {
+	for _, backend := range builtinBackendNames() {
 		backend := backend
 		t.Run("backend="+backend, func(t *testing.T) {
 			t.Parallel()
@@ -396,7 +396,7 @@ func TestE2EStartFailures(t *testing.T) {
 		{"taken port", nil, []string{"-addr", taken}, 1, []string{"start failed", "listen on " + taken, "address already in use"}},
 		{"bad flag", nil, []string{"-workers", "-1"}, 2, []string{`invalid value "-1" for flag -workers: want 0 (one per CPU) or more`}},
 		{"bad backend", []string{"SWAPEXEC_BACKEND=nope"}, nil, 2,
-			[]string{`invalid value "nope" for environment variable SWAPEXEC_BACKEND (flag -backend): want one of ` + strings.Join(backendNames(), ", ")}},
+			[]string{`invalid value "nope" for environment variable SWAPEXEC_BACKEND (flag -backend): want one of ` + strings.Join(builtinBackendNames(), ", ")}},
 		{"help", nil, []string{"-h"}, 0, []string{"-shutdown-timeout duration", "$SWAPEXEC_MAX_REQUESTS", "-max-wait duration", "$SWAPEXEC_LIMIT",
 			"pair it with -max-wait (e.g. 30ms) or -nonblocking"}},
 		// Issue 13, defect 7: an empty address must not bind every interface.

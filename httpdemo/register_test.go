@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -28,6 +29,13 @@ var outsideSubmits atomic.Int64
 func (o outside) Submit(task func()) error {
 	outsideSubmits.Add(1)
 	return o.Pool.Submit(task)
+}
+
+// SubmitContext is what executorhttp calls; without it the embedded pool's
+// own method would be promoted and bypass the count.
+func (o outside) SubmitContext(ctx context.Context, task func()) error {
+	outsideSubmits.Add(1)
+	return o.Pool.SubmitContext(ctx, task)
 }
 
 // registerOutside registers "outside" once per test binary: the registry
@@ -94,4 +102,16 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(keep, "\n")
+}
+
+// builtinBackendNames is backendNames without the backends tests register:
+// what a freshly started httpdemo process offers.
+func builtinBackendNames() []string {
+	var names []string
+	for _, n := range backendNames() {
+		if n != "outside" {
+			names = append(names, n)
+		}
+	}
+	return names
 }
