@@ -16,6 +16,7 @@ import (
 
 	"github.com/swapexec/swapexec/backends"
 	"github.com/swapexec/swapexec/executor"
+	"github.com/swapexec/swapexec/executor/adaptive"
 )
 
 // appOptions is the whole fx graph: config, executor, metrics and server
@@ -58,9 +59,16 @@ func executorModule(backend string) fx.Option {
 // OnStop hook here, in the constructor that provides it: hooks stop in
 // reverse order of appending, and the server, built later because it
 // depends on the executor, therefore stops first.
+//
+// With an adaptive -limit, the backend is built with -limit-max workers and
+// wrapped in an adaptive.Executor that resizes it.
 func newExecutor(lc fx.Lifecycle, cfg config, logger *slog.Logger) (executor.Executor, error) {
+	workers := cfg.Workers
+	if cfg.adaptive() {
+		workers = cfg.LimitMax
+	}
 	ex, err := backends.New(cfg.Backend, executor.Config{
-		Workers:     cfg.Workers,
+		Workers:     workers,
 		QueueSize:   cfg.Queue,
 		Nonblocking: cfg.Nonblocking,
 		PanicHandler: func(v any) {
@@ -69,6 +77,19 @@ func newExecutor(lc fx.Lifecycle, cfg config, logger *slog.Logger) (executor.Exe
 	})
 	if err != nil {
 		return nil, fmt.Errorf("httpdemo: executor: %w", err)
+	}
+	if cfg.adaptive() {
+		a, err := withLimit(ex, cfg)
+		if err != nil {
+			// Nothing was accepted yet: this drain is immediate.
+			ex.Shutdown(context.Background())
+			return nil, fmt.Errorf("httpdemo: executor: -limit %s: %w", cfg.Limit, err)
+		}
+		ex = a
+		if cfg.MaxWait == 0 && !cfg.Nonblocking {
+			logger.Warn("an adaptive -limit without -max-wait or -nonblocking bounds how many requests run, not how long the others wait",
+				"limit", cfg.Limit)
+		}
 	}
 	lc.Append(fx.Hook{OnStop: func(ctx context.Context) error {
 		start := time.Now()
@@ -84,6 +105,25 @@ func newExecutor(lc fx.Lifecycle, cfg config, logger *slog.Logger) (executor.Exe
 		return nil
 	}})
 	return ex, nil
+}
+
+// withLimit wraps ex in an adaptive.Executor running cfg's -limit algorithm
+// between -limit-min and -limit-max.
+func withLimit(ex executor.Executor, cfg config) (*adaptive.Executor, error) {
+	var limit adaptive.Limit
+	var err error
+	switch cfg.Limit {
+	case limitAIMD:
+		limit, err = adaptive.NewAIMD(adaptive.AIMDConfig{})
+	case limitGradient2:
+		limit, err = adaptive.NewGradient2(adaptive.Gradient2Config{})
+	default:
+		err = fmt.Errorf("no adaptive limit is called %q; want %s or %s", cfg.Limit, limitAIMD, limitGradient2)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return adaptive.New(ex, adaptive.Options{Min: cfg.LimitMin, Max: cfg.LimitMax, Initial: cfg.LimitInitial, Limit: limit})
 }
 
 // server is the demo's HTTP server and its readiness.
@@ -116,13 +156,16 @@ type serverParams struct {
 func newServer(p serverParams) *server {
 	cfg, logger := p.Config, p.Logger
 	s := &server{serveDone: make(chan struct{})}
+	work := newDownstream(cfg.WorkSlots, cfg.WorkTime, cfg.WorkSlowdownAt, cfg.WorkSlowdownTime)
 	s.http = &http.Server{
 		Addr:              cfg.Addr,
-		Handler:           newRoutes(cfg, p.Executor, &s.ready, p.Metrics, func() { p.Stop.Stop(nil) }),
+		Handler:           newRoutes(cfg, p.Executor, work, &s.ready, p.Metrics, func() { p.Stop.Stop(nil) }),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
-		// Long enough for /sleep and a wait for a worker before it.
-		WriteTimeout:   cfg.Sleep + 30*time.Second,
+		// Long enough for the longest work and a wait for a worker before
+		// it; startGuard (config.startBudget) keeps a request
+		// that cannot start in time from working for nobody.
+		WriteTimeout:   cfg.writeTimeout(),
 		IdleTimeout:    60 * time.Second,
 		MaxHeaderBytes: 64 << 10,
 		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
@@ -142,9 +185,10 @@ func newServer(p serverParams) *server {
 				return fmt.Errorf("httpdemo: listen on %s: %w", cfg.Addr, err)
 			}
 			s.addr = ln.Addr()
+			work.begin(time.Now()) // -work-slowdown-at counts from here
 			s.ready.Store(true)
 			logger.Info("listening", "addr", s.Addr(), "backend", cfg.Backend, "workers", cfg.Workers,
-				"queue", cfg.Queue, "nonblocking", cfg.Nonblocking)
+				"queue", cfg.Queue, "nonblocking", cfg.Nonblocking, "limit", cfg.Limit, "max_wait", cfg.maxWait(), "start_budget", cfg.startBudget())
 			go func() {
 				defer close(s.serveDone)
 				if err := s.http.Serve(ln); !errors.Is(err, http.ErrServerClosed) {

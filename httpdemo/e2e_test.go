@@ -397,7 +397,14 @@ func TestE2EStartFailures(t *testing.T) {
 		{"bad flag", nil, []string{"-workers", "-1"}, 2, []string{`invalid value "-1" for flag -workers: want 0 (one per CPU) or more`}},
 		{"bad backend", []string{"SWAPEXEC_BACKEND=nope"}, nil, 2,
 			[]string{`invalid value "nope" for environment variable SWAPEXEC_BACKEND (flag -backend): want one of ` + strings.Join(backendNames(), ", ")}},
-		{"help", nil, []string{"-h"}, 0, []string{"-shutdown-timeout duration", "$SWAPEXEC_MAX_REQUESTS"}},
+		{"help", nil, []string{"-h"}, 0, []string{"-shutdown-timeout duration", "$SWAPEXEC_MAX_REQUESTS", "-max-wait duration", "$SWAPEXEC_LIMIT",
+			"pair it with -max-wait (e.g. 30ms) or -nonblocking"}},
+		// Issue 13, defect 7: an empty address must not bind every interface.
+		{"empty SWAPEXEC_ADDR", []string{"SWAPEXEC_ADDR="}, nil, 2,
+			[]string{`invalid value "" for environment variable SWAPEXEC_ADDR (flag -addr): want host:port`}},
+		{"empty -addr", nil, []string{"-addr", ""}, 2, []string{`invalid value "" for flag -addr: want host:port`}},
+		{"bad limit", nil, []string{"-limit", "vegas"}, 2, []string{`invalid value "vegas" for flag -limit: want one of fixed, aimd, gradient2`}},
+		{"limit bounds crossed", nil, []string{"-limit", "aimd", "-limit-min", "9", "-limit-max", "3"}, 2, []string{"-limit-min 9 must not be above -limit-max 3"}},
 	}
 	for _, tt := range tests {
 		tt := tt

@@ -28,14 +28,15 @@ type page struct {
 
 func newPage(body []byte) page { return page{body: body, length: strconv.Itoa(len(body))} }
 
-// site serves the book's pages: GET or HEAD /, /sleep and 404s.
+// site serves the book's pages: GET or HEAD /, /sleep, /work and 404s.
 type site struct {
 	hello, notFound page
 	sleep           time.Duration
+	work            *downstream
 }
 
-func newSite(sleep time.Duration) *site {
-	return &site{hello: newPage(helloHTML), notFound: newPage(notFoundHTML), sleep: sleep}
+func newSite(sleep time.Duration, work *downstream) *site {
+	return &site{hello: newPage(helloHTML), notFound: newPage(notFoundHTML), sleep: sleep, work: work}
 }
 
 func (s *site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -56,6 +57,14 @@ func (s *site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 			// The client left: free the worker rather than sleep for nobody.
 		}
+	case "/work":
+		if !allowGetHead(w, r) {
+			return
+		}
+		if s.work.call(r.Context()) == nil {
+			s.hello.write(w, http.StatusOK)
+		}
+		// Otherwise the client left: nothing to reply to.
 	default:
 		s.notFound.write(w, http.StatusNotFound)
 	}
@@ -90,12 +99,13 @@ type routes struct {
 	metrics http.Handler
 }
 
-// newRoutes wires the pages onto ex (nil: none) and, when maxRequests > 0,
-// calls stop after that many page requests have been served.
-func newRoutes(cfg config, ex executor.Executor, ready *atomic.Bool, m *metrics, stop func()) http.Handler {
-	var pages http.Handler = newSite(cfg.Sleep)
+// newRoutes wires the pages onto ex (nil: none), with /work calling work,
+// and, when maxRequests > 0, calls stop after that many page requests have
+// been served.
+func newRoutes(cfg config, ex executor.Executor, work *downstream, ready *atomic.Bool, m *metrics, stop func()) http.Handler {
+	pages := startGuard(newSite(cfg.Sleep, work), cfg.startBudget())
 	if ex != nil {
-		pages = &executorhttp.Handler{Executor: ex, Handler: pages}
+		pages = &executorhttp.Handler{Executor: ex, Handler: pages, MaxWait: cfg.maxWait()}
 	}
 	if cfg.MaxRequests > 0 {
 		pages = stopAfter(int64(cfg.MaxRequests), pages, stop)
@@ -125,6 +135,32 @@ func (rt *routes) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		rt.pages.ServeHTTP(w, r)
 	}
+}
+
+// startGuard replies 503 with Retry-After, without calling next, to a
+// request that arrived more than budget ago: it waited so long for a worker
+// that its reply could no longer reach the client before the server's
+// WriteTimeout, so the work would be done for nobody (issue 13, defect 1).
+// The check costs a clock read, where a deadline on every request's
+// context would cost a timer.
+//
+// The arrival time is the one instrument recorded: w must be instrument's
+// statusRecorder, as it is when next runs inside executorhttp.Handler,
+// which hands the handler w unchanged. Any other w is served unchecked, and
+// so is every request when budget is not positive (a test's config without
+// WriteSlack).
+func startGuard(next http.Handler, budget time.Duration) http.Handler {
+	if budget <= 0 {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rec, ok := w.(*statusRecorder); ok && time.Since(rec.start) > budget {
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, "503 service unavailable: waited too long for a worker, retry later", http.StatusServiceUnavailable)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // stopAfter calls stop once n requests through next have returned, as the

@@ -39,7 +39,8 @@ func testRoutes(t *testing.T, backend string, cfg config) (http.Handler, *atomic
 	}
 	ready := new(atomic.Bool)
 	ready.Store(true)
-	return newRoutes(cfg, ex, ready, m, func() { t.Error("stop called without -max-requests") }), ready, m
+	work := newDownstream(max(cfg.WorkSlots, 1), cfg.WorkTime, cfg.WorkSlowdownAt, cfg.WorkSlowdownTime)
+	return newRoutes(cfg, ex, work, ready, m, func() { t.Error("stop called without -max-requests") }), ready, m
 }
 
 func do(h http.Handler, method, target string) *httptest.ResponseRecorder {
@@ -61,6 +62,9 @@ func TestRoutes(t *testing.T) {
 		{"HEAD", "/", 200, nil, map[string]string{"Content-Length": "180"}},
 		{"GET", "/sleep", 200, hello, nil},
 		{"HEAD", "/sleep", 200, nil, nil},
+		{"GET", "/work", 200, hello, map[string]string{"Content-Length": "180"}},
+		{"HEAD", "/work", 200, nil, nil},
+		{"POST", "/work", 405, nil, map[string]string{"Allow": "GET, HEAD"}},
 		{"GET", "/nope", 404, oops, map[string]string{"Content-Type": "text/html; charset=utf-8"}},
 		{"GET", "/sleep/", 404, oops, nil},
 		{"POST", "/nope", 404, oops, nil},
@@ -121,20 +125,21 @@ func TestMetrics(t *testing.T) {
 			do(h, "GET", "/x")
 			do(h, "GET", "/y")
 			do(h, "POST", "/")
-			counts := map[[2]string]float64{{"/", "200"}: 2, {"other", "404"}: 2, {"/", "405"}: 1}
+			do(h, "GET", "/work")
+			counts := map[[2]string]float64{{"/", "200"}: 2, {"other", "404"}: 2, {"/", "405"}: 1, {"/work", "200"}: 1}
 			for labels, want := range counts {
 				if got := testutil.ToFloat64(m.requests.WithLabelValues(labels[0], labels[1])); got != want {
 					t.Errorf("requests{route=%q,code=%q} = %v, want %v", labels[0], labels[1], got, want)
 				}
 			}
-			if n := testutil.CollectAndCount(m.duration); n != 2 {
-				t.Errorf("latency histograms: %d, want 2 (routes / and other)", n)
+			if n := testutil.CollectAndCount(m.duration); n != 3 {
+				t.Errorf("latency histograms: %d, want 3 (routes /, /work and other)", n)
 			}
 
 			body := do(h, "GET", "/metrics").Body.String()
-			hasStats := strings.Contains(body, `swapexec_executor_submitted_total{backend="`+backend+`"} 5`)
+			hasStats := strings.Contains(body, `swapexec_executor_submitted_total{backend="`+backend+`"} 6`)
 			if wantStats := backend != backendNone; hasStats != wantStats {
-				t.Errorf("executor stats shown: %v, want %v (5 page requests submitted):\n%s", hasStats, wantStats, body)
+				t.Errorf("executor stats shown: %v, want %v (6 page requests submitted):\n%s", hasStats, wantStats, body)
 			}
 		})
 	}
@@ -152,7 +157,7 @@ func TestClientGoneIsCounted499(t *testing.T) {
 }
 
 func TestSleepEndsWhenClientLeaves(t *testing.T) {
-	s := newSite(time.Hour)
+	s := newSite(time.Hour, newDownstream(1, 0, 0, 0))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	rec := httptest.NewRecorder()

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/swapexec/swapexec/backends/chanpool"
 	"github.com/swapexec/swapexec/executor"
@@ -32,16 +33,20 @@ func BenchmarkServeHTTP(b *testing.B) {
 	}
 	defer pool.Shutdown(context.Background())
 	for _, bc := range []struct {
-		name string
-		h    http.Handler
+		name    string
+		h       http.Handler
+		request func() (*http.Request, func())
 	}{
-		{"executor=none", hello},
-		{"executor=chanpool", &executorhttp.Handler{Executor: pool, Handler: hello}},
+		{"executor=none", hello, background},
+		{"executor=chanpool", &executorhttp.Handler{Executor: pool, Handler: hello}, background},
+		{"executor=chanpool/ctx=cancelable", &executorhttp.Handler{Executor: pool, Handler: hello}, cancelable},
+		{"executor=chanpool/ctx=cancelable/maxwait=30ms", &executorhttp.Handler{Executor: pool, Handler: hello, MaxWait: 30 * time.Millisecond}, cancelable},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {
-				r := httptest.NewRequest("GET", "/", nil)
+				r, cancel := bc.request()
+				defer cancel()
 				w := &nopWriter{h: make(http.Header)}
 				for pb.Next() {
 					bc.h.ServeHTTP(w, r)
@@ -49,4 +54,16 @@ func BenchmarkServeHTTP(b *testing.B) {
 			})
 		})
 	}
+}
+
+// background is a request whose context can never end, as from
+// httptest.NewRequest.
+func background() (*http.Request, func()) { return httptest.NewRequest("GET", "/", nil), func() {} }
+
+// cancelable is a request whose context can end, as every request from
+// net/http's server has: executor.SubmitContext then has a channel to
+// watch.
+func cancelable() (*http.Request, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	return httptest.NewRequest("GET", "/", nil).WithContext(ctx), cancel
 }

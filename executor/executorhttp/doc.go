@@ -12,11 +12,18 @@
 //     and ServeHTTP does not return before it has returned. The
 //     ResponseWriter and Request are never touched after ServeHTTP returns,
 //     which is what net/http requires.
-//   - A request whose client has gone (its context is done) before its task
-//     starts is skipped: the wrapped handler is not called and nothing is
-//     written. A request abandoned while queued releases net/http's goroutine
-//     at once; its task, when a worker reaches it, returns without touching
-//     anything.
+//   - A request whose context ends before its task starts is not served:
+//     the wrapped handler is not called. If its client has gone (the
+//     context was canceled with no cause of its own, as net/http does when
+//     the connection closes) nothing is written; otherwise (a deadline set
+//     by an outer middleware, a cancellation with a cause) it is rejected
+//     as below. A request abandoned while queued releases net/http's
+//     goroutine at once; its task, when a worker reaches it, returns
+//     without touching anything.
+//   - Admission goes through [executor.SubmitContext] with the request's
+//     context, so a client that leaves while Submit waits for room gives
+//     that room up at once (without a goroutine for executors that
+//     implement [executor.ContextSubmitter]).
 //   - A panic in the wrapped handler is raised again on net/http's goroutine,
 //     so net/http handles it as it would without the executor: the
 //     connection is closed, and http.ErrAbortHandler is passed on unchanged.
@@ -24,13 +31,38 @@
 //
 // # Rejected requests
 //
-// When Submit fails, the wrapped handler does not run and the client gets:
+// When the wrapped handler will not run and the client is still there, the
+// client gets, unless Handler.Reject shapes the reply itself:
 //
 //   - executor.ErrOverloaded: 503 Service Unavailable with a Retry-After
 //     header (see Handler.RetryAfter);
 //   - executor.ErrClosed: 503 Service Unavailable with Connection: close,
 //     since a closed executor means the server is going away;
+//   - ErrWaitBudget (Handler.MaxWait passed before a worker was free), or
+//     the request's context ending for another reason than the client
+//     leaving (a deadline): 503 Service Unavailable with Retry-After;
 //   - any other error: 500 Internal Server Error.
+//
+// # Bounding the wait
+//
+// With a blocking executor a request waits for room as long as its context
+// lasts. Handler.MaxWait bounds that wait, in Submit and in the queue
+// together, in the spirit of the CoDel variant Facebook runs in its servers
+// (Ben Maurer, "Fail at Scale", ACM Queue 13(8), 2015,
+// https://queue.acm.org/detail.cfm?id=2839461; the algorithm is Nichols and
+// Jacobson's "Controlling Queue Delay", ACM Queue 10(5), 2012): a request
+// that has waited too long is worth less than a fast 503, and one that a
+// worker reaches after its budget is dropped at dequeue instead of being
+// served late. Unlike Facebook's variant the budget is fixed, not shortened
+// while the queue stays busy; an adaptive limit (executor/adaptive) does
+// the adapting. When the executor has a
+// SubmitSampled(ctx, func() bool) error method (as executor/adaptive's
+// does), tasks go through it, and a task dropped without running the
+// handler reports false, which an adaptive limit reads as overload.
+//
+// MaxWait bounds only the wait for a worker: a handler that then waits on
+// something else (a database's connection pool, a downstream's slots) is
+// not bounded by it.
 //
 // The package does not import go.uber.org/fx or any backend; it works with
 // any Executor.

@@ -2,10 +2,12 @@ package executorhttp_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"time"
 
 	"github.com/swapexec/swapexec/backends/chanpool"
 	"github.com/swapexec/swapexec/executor"
@@ -65,4 +67,80 @@ func ExampleHandler_overloaded() {
 		panic(err)
 	}
 	// Output: 503 1
+}
+
+// MaxWait bounds how long a request waits for a worker, in Submit and in
+// the queue together: past it, the client gets 503 with Retry-After instead
+// of a reply that comes too late to matter.
+func ExampleHandler_maxWait() {
+	pool, err := chanpool.New(executor.Config{Workers: 1}) // blocking
+	if err != nil {
+		panic(err)
+	}
+	release := make(chan struct{})
+	busy := make(chan struct{})
+	if err := pool.Submit(func() { close(busy); <-release }); err != nil {
+		panic(err)
+	}
+	<-busy // the only worker is taken: the next request must wait
+
+	h := &executorhttp.Handler{
+		Executor: pool,
+		Handler:  http.NotFoundHandler(),
+		MaxWait:  20 * time.Millisecond,
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	fmt.Println(rec.Code, rec.Header().Get("Retry-After"))
+
+	close(release)
+	if err := pool.Shutdown(context.Background()); err != nil {
+		panic(err)
+	}
+	// Output: 503 1
+}
+
+// Reject shapes the reply to a request that will not be served: here a
+// 429 with a JSON body that says why, and no reply at all is needed for a
+// client that has gone (Reject is not called for it).
+func ExampleHandler_reject() {
+	pool, err := chanpool.New(executor.Config{Workers: 1, Nonblocking: true})
+	if err != nil {
+		panic(err)
+	}
+	release := make(chan struct{})
+	busy := make(chan struct{})
+	if err := pool.Submit(func() { close(busy); <-release }); err != nil {
+		panic(err)
+	}
+	<-busy
+
+	h := &executorhttp.Handler{
+		Executor: pool,
+		Handler:  http.NotFoundHandler(),
+		Reject: func(w http.ResponseWriter, r *http.Request, err error) {
+			reason := "unavailable"
+			switch {
+			case errors.Is(err, executor.ErrOverloaded):
+				reason = "overloaded"
+			case errors.Is(err, executorhttp.ErrWaitBudget):
+				reason = "waited too long"
+			case errors.Is(err, executor.ErrClosed):
+				reason = "shutting down"
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Retry-After", "2")
+			w.WriteHeader(http.StatusTooManyRequests)
+			fmt.Fprintf(w, `{"error":%q}`, reason)
+		},
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	fmt.Println(rec.Code, rec.Header().Get("Retry-After"), rec.Body.String())
+
+	close(release)
+	if err := pool.Shutdown(context.Background()); err != nil {
+		panic(err)
+	}
+	// Output: 429 2 {"error":"overloaded"}
 }

@@ -3,6 +3,9 @@ package executorhttp_test
 import (
 	"context"
 	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
 
 	"github.com/swapexec/swapexec/executor"
 )
@@ -96,3 +99,109 @@ func (p *pool) Shutdown(ctx context.Context) error {
 		return ctx.Err()
 	}
 }
+
+// gate is a blocking Executor with a native SubmitContext: at most slots
+// tasks are accepted and unfinished at once, each running on a goroutine
+// of its own. waiters counts the calls waiting for room; entered receives
+// once per call that starts waiting.
+type gate struct {
+	slots   chan struct{}
+	waiters atomic.Int32
+	entered chan struct{}
+	wg      sync.WaitGroup
+}
+
+var _ executor.ContextSubmitter = (*gate)(nil)
+
+func newGate(slots int) *gate {
+	return &gate{slots: make(chan struct{}, slots), entered: make(chan struct{}, 64)}
+}
+
+func (g *gate) Submit(task func()) error { return g.SubmitContext(context.Background(), task) }
+
+func (g *gate) SubmitContext(ctx context.Context, task func()) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	select {
+	case g.slots <- struct{}{}:
+	default:
+		g.waiters.Add(1)
+		defer g.waiters.Add(-1)
+		g.entered <- struct{}{}
+		select {
+		case g.slots <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	g.wg.Add(1)
+	go func() {
+		defer g.wg.Done()
+		defer func() { <-g.slots }()
+		task()
+	}()
+	return nil
+}
+
+func (g *gate) Shutdown(context.Context) error { g.wg.Wait(); return nil }
+
+// sampler is an Executor with SubmitSampled, as adaptive.Executor has: it
+// queues each task for the test to run by hand, and results receives what
+// each task reported. Submit must not be used when SubmitSampled exists.
+type sampler struct {
+	t       *testing.T
+	tasks   chan func() bool
+	results chan bool
+}
+
+func newSampler(t *testing.T) *sampler {
+	return &sampler{t: t, tasks: make(chan func() bool, 16), results: make(chan bool, 16)}
+}
+
+func (s *sampler) Submit(func()) error {
+	s.t.Error("Submit called on an executor with SubmitSampled")
+	return executor.ErrClosed
+}
+
+func (s *sampler) SubmitSampled(ctx context.Context, task func() bool) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.tasks <- task
+	return nil
+}
+
+func (s *sampler) Shutdown(context.Context) error { return nil }
+
+// run runs the next queued task and returns what it reported.
+func (s *sampler) run(t *testing.T) bool {
+	t.Helper()
+	select {
+	case task := <-s.tasks:
+		return task()
+	case <-time.After(wait):
+		t.Fatalf("no task submitted within %v", wait)
+		return false
+	}
+}
+
+// lateSampler is an Executor with SubmitSampled that runs each task inline
+// once the request's budget has passed: the task starts after its deadline
+// and before ServeHTTP could see the timer, so only the check at dequeue
+// can drop it.
+type lateSampler struct {
+	after   time.Duration
+	results chan bool
+}
+
+func (l *lateSampler) Submit(func()) error { return executor.ErrClosed }
+
+func (l *lateSampler) SubmitSampled(ctx context.Context, task func() bool) error {
+	// Time itself is what is waited for here: nothing can signal it.
+	<-time.After(l.after)
+	l.results <- task()
+	return nil
+}
+
+func (l *lateSampler) Shutdown(context.Context) error { return nil }

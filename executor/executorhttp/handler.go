@@ -1,6 +1,7 @@
 package executorhttp
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -17,6 +18,24 @@ import (
 // with its 503 when the executor is overloaded.
 const DefaultRetryAfter = time.Second
 
+// ErrWaitBudget is the error a Handler's Reject receives for a request that
+// waited longer than MaxWait for a worker, in Submit and in the queue
+// together. It also matches context.DeadlineExceeded (errors.Is), so code
+// that treats every deadline alike needs no case for it.
+var ErrWaitBudget error = waitBudgetError{}
+
+type waitBudgetError struct{}
+
+func (waitBudgetError) Error() string {
+	return "executorhttp: request waited longer than MaxWait for a worker"
+}
+
+// Is makes ErrWaitBudget match context.DeadlineExceeded.
+func (waitBudgetError) Is(target error) bool { return target == context.DeadlineExceeded }
+
+// Timeout reports true, as context.DeadlineExceeded's does.
+func (waitBudgetError) Timeout() bool { return true }
+
 // Handler is an http.Handler that serves each request by running Handler on
 // Executor, as described in the package documentation. Its fields are read
 // on every request and must not change once it serves. A Handler is safe for
@@ -24,15 +43,56 @@ const DefaultRetryAfter = time.Second
 type Handler struct {
 	// Executor runs the requests. Nil means no executor: Handler runs on
 	// net/http's goroutine as if it were not wrapped.
+	//
+	// Requests are submitted with executor.SubmitContext and the request's
+	// context. An Executor that implements executor.ContextSubmitter waits
+	// for room at no extra cost; for any other, SubmitContext's fallback
+	// tries TrySubmit if there is one and otherwise submits from a
+	// goroutine of its own, per request, since every request from
+	// net/http's server has a context that can end.
 	Executor executor.Executor
 
 	// Handler serves the requests. Nil means http.NotFoundHandler().
 	Handler http.Handler
 
 	// RetryAfter is the delay sent in the Retry-After header, rounded up to
-	// whole seconds, when the executor is overloaded. Zero or less means
-	// DefaultRetryAfter.
+	// whole seconds, when the executor is overloaded or a request ran out
+	// of time waiting for a worker. Zero or less means DefaultRetryAfter.
 	RetryAfter time.Duration
+
+	// MaxWait is the most a request may wait for a worker, counted from
+	// ServeHTTP's start: waiting for room in Submit and waiting in the
+	// executor's queue together. A request that cannot start within it is
+	// rejected with ErrWaitBudget (by default 503 with Retry-After) and its
+	// handler never runs. Zero or less means no bound: a request waits as
+	// long as its context lasts.
+	//
+	// The wait is bounded by a deadline on a context derived from the
+	// request's, which costs a timer per request; a Handler with no MaxWait
+	// arms none. The queue is also checked at dequeue, as CoDel drops at
+	// dequeue: a task that a worker reaches after the budget is dropped
+	// without running the handler, even if the timer has not fired yet.
+	MaxWait time.Duration
+
+	// Reject, if not nil, writes the response for a request that will not
+	// be served, in place of the defaults listed in the package
+	// documentation. It runs on net/http's goroutine, before ServeHTTP
+	// returns, and owns w like any handler. err is one of:
+	//
+	//   - an error matching executor.ErrOverloaded (the executor is full);
+	//   - an error matching executor.ErrClosed (the executor is shutting down);
+	//   - ErrWaitBudget (MaxWait passed before a worker was free);
+	//   - the request's context error, when the context ended before the
+	//     handler started for a reason other than the client leaving: a
+	//     deadline set by an outer middleware (matching
+	//     context.DeadlineExceeded), or a cancellation with a cause of its
+	//     own (matching that cause, from context.Cause);
+	//   - any other error Submit returned.
+	//
+	// Reject is not called for a request whose client has gone (its context
+	// canceled with no other cause, as net/http does when the connection
+	// closes): nothing is written for it.
+	Reject func(w http.ResponseWriter, r *http.Request, err error)
 }
 
 // PanicError is the value ServeHTTP panics with, on net/http's goroutine,
@@ -56,49 +116,75 @@ func (p *PanicError) Unwrap() error {
 	return err
 }
 
+// sampledSubmitter is implemented by executors that learn from each task
+// whether it did work (adaptive.Executor): a task that returns false was
+// dropped, which such an executor reads as a sign of overload.
+type sampledSubmitter interface {
+	SubmitSampled(ctx context.Context, task func() bool) error
+}
+
 // The states of a call. Exactly one of the task (pending → running) and
 // ServeHTTP (pending → abandoned) wins the compare-and-swap out of pending;
 // the winner owns w and r until ServeHTTP returns.
 const (
 	pending   int32 = iota // accepted, not started; ServeHTTP waits
 	running                // the task owns w and r until it sends on done
-	abandoned              // the client left first; ServeHTTP has returned or will, and the task must touch nothing
+	abandoned              // ServeHTTP stopped waiting first; the task must touch nothing
+)
+
+// Why a task that won the race did not run the handler; ServeHTTP reads it
+// after receiving from done and writes the reply.
+const (
+	served   uint8 = iota // the handler ran (or panicked)
+	ctxEnded              // the request's context ended before the start
+	overdue               // the task started after startBy: dropped, as CoDel drops at dequeue
 )
 
 // call is one request handed to the executor. Calls are recycled through
 // calls once ServeHTTP has received from done, so that a request through
 // the middleware allocates nothing in the common case.
 type call struct {
-	task  func()        // c.run, made once per call so Submit gets it without allocating
-	done  chan struct{} // capacity 1: the task sends once it has finished with w and r
-	next  http.Handler
-	w     http.ResponseWriter
-	r     *http.Request
-	state atomic.Int32 // pending, running or abandoned; see above
+	task    func()        // runs c.run, made once per call so Submit gets it without allocating
+	sampled func() bool   // c.run itself, for SubmitSampled
+	done    chan struct{} // capacity 1: the task sends once it has finished with w and r
+	next    http.Handler
+	w       http.ResponseWriter
+	r       *http.Request
+	startBy time.Time    // zero: no MaxWait
+	state   atomic.Int32 // pending, running or abandoned; see above
 
 	// Written by the task before it sends on done, read by ServeHTTP after.
+	outcome  uint8
 	panicked bool
 	panicVal any
 	stack    []byte
 }
 
+// calls recycles calls: the pool, not the data, is shared.
 var calls = sync.Pool{New: func() any {
 	c := &call{done: make(chan struct{}, 1)}
-	c.task = c.run
+	c.sampled = c.run
+	c.task = func() { c.run() }
 	return c
 }}
 
-// run is the task submitted to the executor.
-func (c *call) run() {
+// run is the task submitted to the executor. It reports whether it ran the
+// handler: false means the request was dropped without work.
+func (c *call) run() (ran bool) {
 	if !c.state.CompareAndSwap(pending, running) {
 		// Abandoned: w and r may already be reused by net/http, and c is
 		// never recycled, so nothing here is touched again.
-		return
+		return false
 	}
 	// Sending is the task's last use of c: ServeHTTP may recycle it at once.
 	defer func() { c.done <- struct{}{} }()
 	if c.r.Context().Err() != nil {
-		return // the client left while the task was queued
+		c.outcome = ctxEnded
+		return false
+	}
+	if !c.startBy.IsZero() && time.Now().After(c.startBy) {
+		c.outcome = overdue
+		return false
 	}
 	returned := false
 	defer func() {
@@ -114,8 +200,10 @@ func (c *call) run() {
 			}
 		}
 	}()
+	ran = true // set first: a panicking handler did work too
 	c.next.ServeHTTP(c.w, c.r)
 	returned = true
+	return ran
 }
 
 // recycle clears c and returns it to calls. Only ServeHTTP calls it, once
@@ -125,17 +213,18 @@ func (c *call) recycle() {
 	// breaking its contract, the task finds nothing to touch.
 	c.state.Store(abandoned)
 	c.next, c.w, c.r = nil, nil, nil
-	c.panicked, c.panicVal, c.stack = false, nil, nil
+	c.startBy = time.Time{}
+	c.outcome, c.panicked, c.panicVal, c.stack = served, false, nil, nil
 	calls.Put(c)
 }
 
 // ServeHTTP submits the request to h.Executor and waits until the wrapped
-// handler has finished with it. It returns at once, without calling the
-// wrapped handler or writing anything, when the request's context is done
-// before the handler starts. When Submit fails it writes the response listed
-// in the package documentation. A panic in the wrapped handler is raised
-// again here, unchanged if it is http.ErrAbortHandler and as a *PanicError
-// otherwise.
+// handler has finished with it. When the handler will not run (the
+// executor refused the request, MaxWait passed, or the request's context
+// ended before the start) it writes the response described for Reject, or
+// nothing when the client has gone. A panic in the wrapped handler is
+// raised again here, unchanged if it is http.ErrAbortHandler and as a
+// *PanicError otherwise.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	next := h.Handler
 	if next == nil {
@@ -147,29 +236,57 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	if ctx.Err() != nil {
-		return // the client has gone: do not spend a task on it
+		h.contextEnded(w, r) // do not spend a task on it
+		return
+	}
+	// wait is what the request waits with: its own context, or one that
+	// also ends with the budget. Only a budget costs a timer.
+	wait := ctx
+	var startBy time.Time
+	if h.MaxWait > 0 {
+		startBy = time.Now().Add(h.MaxWait)
+		var cancel context.CancelFunc
+		wait, cancel = context.WithDeadline(ctx, startBy)
+		defer cancel()
 	}
 	c := calls.Get().(*call)
-	c.next, c.w, c.r = next, w, r
+	c.next, c.w, c.r, c.startBy = next, w, r, startBy
 	c.state.Store(pending)
-	if err := h.Executor.Submit(c.task); err != nil {
+	var err error
+	if s, ok := h.Executor.(sampledSubmitter); ok {
+		err = s.SubmitSampled(wait, c.sampled)
+	} else {
+		err = executor.SubmitContext(wait, h.Executor, c.task)
+	}
+	if err != nil {
 		c.recycle() // a rejected task never runs
-		h.reject(w, err)
+		if werr := wait.Err(); werr != nil && errors.Is(err, werr) {
+			h.contextEnded(w, r) // gave up waiting for room
+			return
+		}
+		h.reject(w, r, err)
 		return
 	}
 	select {
 	case <-c.done:
-	case <-ctx.Done():
+	case <-wait.Done():
 		if c.state.CompareAndSwap(pending, abandoned) {
 			// The task has not started and now never will touch w. It
 			// still holds c, which is therefore not recycled.
+			h.contextEnded(w, r)
 			return
 		}
 		// The task started first and owns w: wait for it, whatever the client does.
 		<-c.done
 	}
-	panicked, v, stack := c.panicked, c.panicVal, c.stack
+	outcome, panicked, v, stack := c.outcome, c.panicked, c.panicVal, c.stack
 	c.recycle()
+	switch outcome {
+	case ctxEnded:
+		h.contextEnded(w, r)
+	case overdue:
+		h.reject(w, r, ErrWaitBudget)
+	}
 	if panicked {
 		if v == http.ErrAbortHandler {
 			panic(http.ErrAbortHandler)
@@ -178,8 +295,34 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// reject writes the response for a request the executor did not accept.
-func (h *Handler) reject(w http.ResponseWriter, err error) {
+// contextEnded replies to a request that stopped waiting before its handler
+// started: nothing if its client has gone, ErrWaitBudget if only the budget
+// passed, and its context's error otherwise.
+func (h *Handler) contextEnded(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	err := ctx.Err()
+	if err == nil {
+		h.reject(w, r, ErrWaitBudget)
+		return
+	}
+	cause := context.Cause(ctx)
+	if err == context.Canceled && cause == context.Canceled {
+		// net/http cancels a request's context, with no cause, when its
+		// connection closes: there is nobody to reply to.
+		return
+	}
+	if cause != nil && cause != err {
+		err = fmt.Errorf("%w: %w", err, cause)
+	}
+	h.reject(w, r, err)
+}
+
+// reject writes the response for a request that will not be served.
+func (h *Handler) reject(w http.ResponseWriter, r *http.Request, err error) {
+	if h.Reject != nil {
+		h.Reject(w, r, err)
+		return
+	}
 	switch {
 	case errors.Is(err, executor.ErrOverloaded):
 		w.Header().Set("Retry-After", retryAfterSeconds(h.RetryAfter))
@@ -187,6 +330,9 @@ func (h *Handler) reject(w http.ResponseWriter, err error) {
 	case errors.Is(err, executor.ErrClosed):
 		w.Header().Set("Connection", "close")
 		http.Error(w, "503 service unavailable: server shutting down", http.StatusServiceUnavailable)
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		w.Header().Set("Retry-After", retryAfterSeconds(h.RetryAfter))
+		http.Error(w, "503 service unavailable: no worker free in time, retry later", http.StatusServiceUnavailable)
 	default:
 		http.Error(w, "500 internal server error", http.StatusInternalServerError)
 	}

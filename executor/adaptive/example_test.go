@@ -1,0 +1,52 @@
+package adaptive_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/swapexec/swapexec/backends/chanpool"
+	"github.com/swapexec/swapexec/executor"
+	"github.com/swapexec/swapexec/executor/adaptive"
+)
+
+// An adaptive limit over a pool: the pool's Workers is only the starting
+// point; the Executor resizes it from the run times it measures. A wait
+// budget on each submission bounds how long a caller waits for a worker.
+func Example() {
+	pool, err := chanpool.New(executor.Config{Workers: 4})
+	if err != nil {
+		log.Fatal(err)
+	}
+	limit, err := adaptive.NewGradient2(adaptive.Gradient2Config{}) // Netflix's defaults
+	if err != nil {
+		log.Fatal(err)
+	}
+	ex, err := adaptive.New(pool, adaptive.Options{Min: 2, Max: 64, Initial: 8, Limit: limit})
+	if err != nil {
+		log.Fatal(err)
+	}
+	prometheus.NewRegistry().MustRegister(ex.Collector()) // swapexec_adaptive_limit
+
+	for i := 0; i < 100; i++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+		err := ex.SubmitContext(ctx, func() { /* call the database */ })
+		cancel()
+		if errors.Is(err, context.DeadlineExceeded) {
+			// Shed: no worker came free within the budget.
+			continue
+		}
+		if err != nil {
+			log.Fatal(err)
+		}
+	}
+	if err := ex.Shutdown(context.Background()); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("limit within bounds:", ex.Limit() >= 2 && ex.Limit() <= 64)
+	fmt.Println("Stats().Workers is the limit:", ex.Stats().Workers == ex.Limit())
+}

@@ -1,0 +1,273 @@
+package adaptive
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/swapexec/swapexec/executor"
+)
+
+// Gradient2 defaults. Those of the algorithm are Netflix's
+// Gradient2Limit.Builder defaults, and those of the sampling window Netflix's
+// WindowedLimit defaults, except MinWindow and with it LongWindow (see
+// Gradient2Config).
+const (
+	DefaultGradient2Smoothing     = 0.2
+	DefaultGradient2QueueSize     = 4
+	DefaultGradient2RTTTolerance  = 1.5
+	DefaultGradient2LongWindow    = 6000
+	DefaultGradient2MinWindow     = 100 * time.Millisecond
+	DefaultGradient2MaxWindow     = time.Second
+	DefaultGradient2WindowSamples = 10
+	DefaultGradient2MinRTT        = 100 * time.Microsecond
+)
+
+// longWarmup is how many windows the long-term RTT averages plainly before
+// it turns into an exponential average (Netflix's ExpAvgMeasurement(600, 10)).
+const longWarmup = 10
+
+// Gradient2Config configures a Gradient2 limit. The zero value is valid:
+// every zero field takes its default.
+type Gradient2Config struct {
+	// Smoothing is the weight of each new estimate against the current
+	// limit, in (0, 1]: 1 takes the estimate as it is. Zero means
+	// DefaultGradient2Smoothing (0.2).
+	Smoothing float64
+
+	// QueueSize is how much the limit may grow per window while latency
+	// stays within tolerance (Netflix's queueSize). Zero means
+	// DefaultGradient2QueueSize (4); negative is an error.
+	QueueSize int
+
+	// RTTTolerance is how much the short-term RTT may exceed the long-term
+	// one before the limit shrinks: 2 accepts twice the latency. Zero means
+	// DefaultGradient2RTTTolerance (1.5); otherwise it must be at least 1.
+	RTTTolerance float64
+
+	// LongWindow is the span, in windows, of the exponential average that
+	// tracks the long-term RTT. Zero means DefaultGradient2LongWindow: 6000,
+	// ten minutes of 100 ms windows, the span of Netflix's default of 600
+	// one-second windows. A shorter span lets the limit follow a downstream
+	// that slows for good sooner, and lets it drift up sooner under
+	// sustained overload. Negative is an error.
+	LongWindow int
+
+	// MinWindow and MaxWindow bound each sampling window: a window lasts
+	// twice the least RTT seen in the previous one, but at least MinWindow
+	// and at most MaxWindow (Netflix's WindowedLimit). Zero means
+	// DefaultGradient2MinWindow (100 ms: Envoy's concurrency_update_interval;
+	// Netflix's default is 1 s, which settles too slowly for a limit that
+	// must follow a step in load within seconds) and DefaultGradient2MaxWindow
+	// (1 s, Netflix's). MaxWindow must be at least MinWindow.
+	MinWindow, MaxWindow time.Duration
+
+	// WindowSamples is the fewest samples a window needs to update the
+	// limit; a window with fewer is discarded. Zero means
+	// DefaultGradient2WindowSamples (10, Netflix's windowSize).
+	WindowSamples int
+
+	// MinRTT is the shortest RTT a sample needs to count: shorter ones are
+	// ignored as noise (Netflix's minRttThreshold). Zero means
+	// DefaultGradient2MinRTT (100 µs); negative is an error. Tasks that all
+	// run shorter than this never change the limit.
+	MinRTT time.Duration
+}
+
+// withDefaults returns c with zero fields set to their defaults, or an
+// error wrapping executor.ErrInvalidConfig naming the first field out of
+// range.
+func (c Gradient2Config) withDefaults() (Gradient2Config, error) {
+	if c.Smoothing == 0 {
+		c.Smoothing = DefaultGradient2Smoothing
+	}
+	if !(c.Smoothing > 0 && c.Smoothing <= 1) {
+		return c, fmt.Errorf("adaptive: %w: Gradient2Config.Smoothing is %v; want a weight in (0, 1]", executor.ErrInvalidConfig, c.Smoothing)
+	}
+	if c.QueueSize < 0 {
+		return c, fmt.Errorf("adaptive: %w: Gradient2Config.QueueSize is %d; want 0 (default %d) or more", executor.ErrInvalidConfig, c.QueueSize, DefaultGradient2QueueSize)
+	}
+	if c.QueueSize == 0 {
+		c.QueueSize = DefaultGradient2QueueSize
+	}
+	if c.RTTTolerance == 0 {
+		c.RTTTolerance = DefaultGradient2RTTTolerance
+	}
+	if !(c.RTTTolerance >= 1 && !math.IsInf(c.RTTTolerance, 1)) {
+		return c, fmt.Errorf("adaptive: %w: Gradient2Config.RTTTolerance is %v; want 1 or more", executor.ErrInvalidConfig, c.RTTTolerance)
+	}
+	if c.LongWindow < 0 {
+		return c, fmt.Errorf("adaptive: %w: Gradient2Config.LongWindow is %d; want 0 (default %d) or more", executor.ErrInvalidConfig, c.LongWindow, DefaultGradient2LongWindow)
+	}
+	if c.LongWindow == 0 {
+		c.LongWindow = DefaultGradient2LongWindow
+	}
+	if c.MinWindow < 0 || c.MaxWindow < 0 {
+		return c, fmt.Errorf("adaptive: %w: Gradient2Config.MinWindow, MaxWindow are %v, %v; want 0 (defaults) or more", executor.ErrInvalidConfig, c.MinWindow, c.MaxWindow)
+	}
+	if c.MinWindow == 0 {
+		c.MinWindow = DefaultGradient2MinWindow
+	}
+	if c.MaxWindow == 0 {
+		c.MaxWindow = DefaultGradient2MaxWindow
+		if c.MinWindow > c.MaxWindow {
+			c.MaxWindow = c.MinWindow
+		}
+	}
+	if c.MaxWindow < c.MinWindow {
+		return c, fmt.Errorf("adaptive: %w: Gradient2Config.MaxWindow is %v, below MinWindow %v", executor.ErrInvalidConfig, c.MaxWindow, c.MinWindow)
+	}
+	if c.WindowSamples < 0 {
+		return c, fmt.Errorf("adaptive: %w: Gradient2Config.WindowSamples is %d; want 0 (default %d) or more", executor.ErrInvalidConfig, c.WindowSamples, DefaultGradient2WindowSamples)
+	}
+	if c.WindowSamples == 0 {
+		c.WindowSamples = DefaultGradient2WindowSamples
+	}
+	if c.MinRTT < 0 {
+		return c, fmt.Errorf("adaptive: %w: Gradient2Config.MinRTT is %v; want 0 (default %v) or more", executor.ErrInvalidConfig, c.MinRTT, DefaultGradient2MinRTT)
+	}
+	if c.MinRTT == 0 {
+		c.MinRTT = DefaultGradient2MinRTT
+	}
+	return c, nil
+}
+
+// Gradient2 is a latency-based limit: it compares the average RTT of a
+// short window with a long-term exponential average of it, and shrinks the
+// limit when the short one rises beyond tolerance. It is Netflix's
+// Gradient2Limit (concurrency-limits-core, limit/Gradient2Limit.java) fed,
+// as Netflix's examples feed it, through a WindowedLimit: samples are
+// gathered into windows (average RTT, highest Inflight), and at the end of
+// each window with enough samples:
+//
+//	long     = exponential average of the window RTTs over LongWindow windows
+//	           (if long > 2*short: long *= 0.95, so it recovers after overload)
+//	if maxInflight < limit/2: unchanged (the limit is not in use)
+//	gradient = clamp(RTTTolerance * long / short, 0.5, 1)
+//	estimate = limit*gradient + QueueSize
+//	limit    = limit*(1-Smoothing) + estimate*Smoothing, clamped to [Min, Max]
+//
+// Envoy's adaptive concurrency filter uses the same gradient, against a
+// periodically measured minimum RTT instead of a long-term average.
+//
+// At steady load against a downstream that serves n at once, the limit
+// settles near RTTTolerance*n + QueueSize (16 for n = 8 with the defaults):
+// latency up to RTTTolerance times the long-term RTT is accepted. Under
+// overload that lasts longer than LongWindow windows, the long-term average
+// itself drifts up and the limit with it (a known trait of Gradient2).
+//
+// Dropped samples carry no latency and are ignored, as Netflix's
+// Gradient2Limit ignores didDrop; so is a sample shorter than MinRTT.
+//
+// A Gradient2 is not safe for concurrent use on its own; the Executor
+// serializes its calls.
+type Gradient2 struct {
+	cfg Gradient2Config
+	b   Bounds
+
+	estimate float64 // the limit, before truncation to an integer
+
+	// The long-term RTT, in nanoseconds: a plain average of the first
+	// longWarmup windows, then an exponential one.
+	long      float64
+	longCount int
+
+	// The window being filled.
+	next        time.Time // when it closes; zero before the first sample
+	sum         time.Duration
+	count       int
+	minRTT      time.Duration
+	maxInflight int
+}
+
+// NewGradient2 returns a Gradient2 limit configured by cfg, with zero fields
+// set to their defaults, and bounds DefaultMin, DefaultMax and
+// DefaultInitial until Reset gives others. A value out of range is an error
+// wrapping executor.ErrInvalidConfig that names it.
+func NewGradient2(cfg Gradient2Config) (*Gradient2, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	g := &Gradient2{cfg: cfg}
+	g.Reset(defaultBounds())
+	return g, nil
+}
+
+// Config returns the configuration in use, defaults filled in.
+func (g *Gradient2) Config() Gradient2Config { return g.cfg }
+
+// Reset implements Limit.
+func (g *Gradient2) Reset(b Bounds) {
+	*g = Gradient2{cfg: g.cfg, b: b, estimate: float64(b.clamp(b.Initial))}
+	g.resetWindow()
+}
+
+func (g *Gradient2) resetWindow() {
+	g.sum, g.count, g.maxInflight = 0, 0, 0
+	g.minRTT = math.MaxInt64
+}
+
+// Update implements Limit.
+func (g *Gradient2) Update(s Sample, now time.Time) int {
+	if s.Dropped || s.RTT < g.cfg.MinRTT {
+		return int(g.estimate)
+	}
+	g.sum += s.RTT
+	g.count++
+	if s.RTT < g.minRTT {
+		g.minRTT = s.RTT
+	}
+	if s.Inflight > g.maxInflight {
+		g.maxInflight = s.Inflight
+	}
+	if !g.next.IsZero() && !now.After(g.next) {
+		return int(g.estimate)
+	}
+	// The window is over: the next one lasts twice the least RTT of this one,
+	// within [MinWindow, MaxWindow], long enough for most tasks started in it
+	// to finish in it.
+	span := 2 * g.minRTT
+	if span < g.cfg.MinWindow {
+		span = g.cfg.MinWindow
+	}
+	if span > g.cfg.MaxWindow {
+		span = g.cfg.MaxWindow
+	}
+	g.next = now.Add(span)
+	if g.count >= g.cfg.WindowSamples {
+		g.update(float64(g.sum)/float64(g.count), g.maxInflight)
+	}
+	g.resetWindow()
+	return int(g.estimate)
+}
+
+// update is Netflix's Gradient2Limit._update for one window's average RTT
+// (short, in nanoseconds) and highest inflight count.
+func (g *Gradient2) update(short float64, inflight int) {
+	long := g.addLong(short)
+	// After a long overload the long-term RTT can stay far above the current
+	// one; pull it down faster than the average would.
+	if long/short > 2 {
+		g.long *= 0.95
+	}
+	if float64(inflight) < g.estimate/2 {
+		return // the limit is not in use: no evidence to grow or shrink it
+	}
+	gradient := math.Max(0.5, math.Min(1, g.cfg.RTTTolerance*long/short))
+	next := g.estimate*gradient + float64(g.cfg.QueueSize)
+	next = g.estimate*(1-g.cfg.Smoothing) + next*g.cfg.Smoothing
+	g.estimate = math.Max(float64(g.b.Min), math.Min(float64(g.b.Max), next))
+}
+
+// addLong folds rtt into the long-term average and returns it.
+func (g *Gradient2) addLong(rtt float64) float64 {
+	if g.longCount < longWarmup {
+		g.longCount++
+		g.long += (rtt - g.long) / float64(g.longCount)
+		return g.long
+	}
+	f := 2 / float64(g.cfg.LongWindow+1)
+	g.long = g.long*(1-f) + rtt*f
+	return g.long
+}

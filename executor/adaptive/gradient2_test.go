@@ -1,0 +1,197 @@
+package adaptive
+
+import (
+	"errors"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/swapexec/swapexec/executor"
+)
+
+func TestNewGradient2Rejects(t *testing.T) {
+	for _, cfg := range []Gradient2Config{
+		{Smoothing: -0.1},
+		{Smoothing: 1.5},
+		{Smoothing: math.NaN()},
+		{QueueSize: -1},
+		{RTTTolerance: 0.9},
+		{RTTTolerance: math.Inf(1)},
+		{RTTTolerance: math.NaN()},
+		{LongWindow: -1},
+		{MinWindow: -time.Second},
+		{MaxWindow: -time.Second},
+		{MinWindow: 2 * time.Second, MaxWindow: time.Second},
+		{WindowSamples: -1},
+		{MinRTT: -time.Microsecond},
+	} {
+		if g, err := NewGradient2(cfg); !errors.Is(err, executor.ErrInvalidConfig) {
+			t.Errorf("NewGradient2(%+v) = %v, %v; want an error wrapping ErrInvalidConfig", cfg, g, err)
+		}
+	}
+}
+
+func TestGradient2Defaults(t *testing.T) {
+	g, err := NewGradient2(Gradient2Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Gradient2Config{
+		Smoothing:     0.2,
+		QueueSize:     4,
+		RTTTolerance:  1.5,
+		LongWindow:    6000,
+		MinWindow:     100 * time.Millisecond,
+		MaxWindow:     time.Second,
+		WindowSamples: 10,
+		MinRTT:        100 * time.Microsecond,
+	}
+	if got := g.Config(); got != want {
+		t.Errorf("Config() = %+v; want %+v", got, want)
+	}
+	// A MinWindow above the default MaxWindow raises MaxWindow with it.
+	g, err = NewGradient2(Gradient2Config{MinWindow: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := g.Config().MaxWindow; got != 2*time.Second {
+		t.Errorf("MaxWindow with MinWindow 2s = %v; want 2s", got)
+	}
+}
+
+// The simulated downstream of the Gradient2 tests: 8 slots of 10 ms, so
+// 800 tasks a second at most.
+const (
+	simSlots    = 8
+	simCapacity = 800.0
+	simBase     = 10 * time.Millisecond
+)
+
+func newGradient2Sim(t *testing.T, cfg Gradient2Config, b Bounds) *sim {
+	t.Helper()
+	g, err := NewGradient2(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newSim(t, g, b)
+}
+
+// TestGradient2StepLoad drives Gradient2 through the steps of the
+// step-load comparison (50%, 90%, 200%, 100% of capacity, then the
+// downstream twice as slow) and checks each settles where the
+// documentation says, fast, with the downstream kept busy.
+func TestGradient2StepLoad(t *testing.T) {
+	s := newGradient2Sim(t, Gradient2Config{}, Bounds{Min: 1, Max: 200, Initial: 20})
+	warm := s.run(phase{rate: 0.5 * simCapacity, base: simBase, slots: simSlots, dur: 10 * time.Second})
+	if warm.tailGoodput < 0.95*0.5*simCapacity {
+		t.Errorf("50%% load: goodput %.0f/s; want all %.0f/s", warm.tailGoodput, 0.5*simCapacity)
+	}
+	s.run(phase{rate: 0.9 * simCapacity, base: simBase, slots: simSlots, dur: 10 * time.Second})
+
+	over := s.run(phase{rate: 2 * simCapacity, base: simBase, slots: simSlots, dur: 10 * time.Second})
+	// RTTTolerance*slots + QueueSize = 16.
+	if over.tailMeanLimit < simSlots || over.tailMeanLimit > 20 {
+		t.Errorf("200%% load: mean limit %.1f; want within [%d, 20]", over.tailMeanLimit, simSlots)
+	}
+	if d := over.settledAfter(simSlots, 20); d > 2*time.Second {
+		t.Errorf("200%% load: limit settled within [%d, 20] after %v; want within 2s", simSlots, d)
+	}
+	if over.tailGoodput < 0.95*simCapacity {
+		t.Errorf("200%% load: goodput %.0f/s; want at least 0.95 x %.0f/s", over.tailGoodput, simCapacity)
+	}
+	if over.tailMeanLatency > 3*simBase {
+		t.Errorf("200%% load: mean run time %v; want at most 3 x %v", over.tailMeanLatency, simBase)
+	}
+
+	full := s.run(phase{rate: simCapacity, base: simBase, slots: simSlots, dur: 10 * time.Second})
+	if full.tailGoodput < 0.95*simCapacity {
+		t.Errorf("100%% load: goodput %.0f/s; want at least 0.95 x %.0f/s", full.tailGoodput, simCapacity)
+	}
+
+	// The downstream slows down: each task holds a slot twice as long. The
+	// right concurrency is still 8; the run time doubling against the
+	// long-term RTT cuts the limit.
+	slow := s.run(phase{rate: simCapacity, base: 2 * simBase, slots: simSlots, dur: 10 * time.Second})
+	if slow.lastLimit >= full.lastLimit-3 || slow.lastLimit < simSlots {
+		t.Errorf("downstream 2x slower: limit %d (from %d); want it cut, to no less than %d", slow.lastLimit, full.lastLimit, simSlots)
+	}
+	if d := slow.settledAfter(simSlots, slow.lastLimit+3); d > 2*time.Second {
+		t.Errorf("downstream 2x slower: limit settled after %v; want within 2s", d)
+	}
+	if slow.tailGoodput < 0.95*simCapacity/2 {
+		t.Errorf("downstream 2x slower: goodput %.0f/s; want at least 0.95 x %.0f/s", slow.tailGoodput, simCapacity/2)
+	}
+}
+
+// TestGradient2AppLimited checks that a limit far from in use does not
+// move, whatever the latency (Netflix: "don't grow the limit if we are app
+// limited").
+func TestGradient2AppLimited(t *testing.T) {
+	s := newGradient2Sim(t, Gradient2Config{}, Bounds{Min: 1, Max: 200, Initial: 40})
+	r := s.run(phase{rate: 0.25 * simCapacity, base: simBase, slots: simSlots, dur: 10 * time.Second})
+	if r.minLimit != 40 || r.maxLimit != 40 {
+		t.Errorf("25%% load with limit 40: limit moved within [%d, %d]; want it to stay 40", r.minLimit, r.maxLimit)
+	}
+}
+
+func TestGradient2RespectsBounds(t *testing.T) {
+	t.Run("Max", func(t *testing.T) {
+		// A downstream with many slots invites growth.
+		s := newGradient2Sim(t, Gradient2Config{}, Bounds{Min: 1, Max: 30, Initial: 20})
+		r := s.run(phase{rate: 10000, base: simBase, slots: 1000, dur: 10 * time.Second})
+		if r.maxLimit > 30 || r.lastLimit != 30 {
+			t.Errorf("limit rose to %d, ended %d; want it to reach Max 30 and stay there", r.maxLimit, r.lastLimit)
+		}
+	})
+	t.Run("Min", func(t *testing.T) {
+		s := newGradient2Sim(t, Gradient2Config{}, Bounds{Min: 15, Max: 200, Initial: 20})
+		// 2 slots of 10 ms: 200 a second at most; the limit heads for
+		// RTTTolerance*2 + QueueSize = 7.
+		s.run(phase{rate: 100, base: simBase, slots: 2, dur: 5 * time.Second})
+		r := s.run(phase{rate: 400, base: simBase, slots: 2, dur: 10 * time.Second})
+		if r.minLimit < 15 || r.lastLimit != 15 {
+			t.Errorf("limit fell to %d, ended %d; want it to reach Min 15 and stay there", r.minLimit, r.lastLimit)
+		}
+	})
+}
+
+// TestGradient2Ignores feeds Gradient2 samples it must not act on: drops,
+// RTTs below MinRTT, and windows with too few samples.
+func TestGradient2Ignores(t *testing.T) {
+	tests := []struct {
+		name    string
+		sample  Sample
+		perStep int // samples per 100ms window
+	}{
+		{"drops", Sample{RTT: time.Second, Inflight: 100, Dropped: true}, 50},
+		{"RTT below MinRTT", Sample{RTT: 50 * time.Microsecond, Inflight: 100}, 50},
+		// A window lasts 100 ms here (twice 40 ms, raised to MinWindow).
+		{"windows with too few samples", Sample{RTT: 40 * time.Millisecond, Inflight: 100}, 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g, err := NewGradient2(Gradient2Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			g.Reset(Bounds{Min: 1, Max: 200, Initial: 20})
+			// A baseline of 10 ms first: 20 full windows, limit in use.
+			now := time.Unix(0, 0)
+			for w := 0; w < 20; w++ {
+				for i := 0; i < 20; i++ {
+					now = now.Add(5 * time.Millisecond)
+					g.Update(Sample{RTT: simBase, Inflight: 15}, now)
+				}
+			}
+			before := g.Update(Sample{RTT: simBase, Inflight: 15}, now)
+			for w := 0; w < 100; w++ {
+				for i := 0; i < tt.perStep; i++ {
+					now = now.Add(100 * time.Millisecond / time.Duration(tt.perStep))
+					if got := g.Update(tt.sample, now); got != before {
+						t.Fatalf("window %d: limit %d after %+v; want it to stay %d", w, got, tt.sample, before)
+					}
+				}
+			}
+		})
+	}
+}
