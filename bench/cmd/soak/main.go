@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/swapexec/swapexec/backends"
+	"github.com/swapexec/swapexec/executor"
 )
 
 func main() {
@@ -155,7 +156,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var results []result
 	for _, b := range c.Backends {
 		fmt.Fprintf(stderr, "soak: %s for %s\n", b, c.Duration)
-		results = append(results, soak(c, b, stderr))
+		build := func(cfg executor.Config) (executor.Executor, error) { return backends.New(b, cfg) }
+		results = append(results, soak(c, b, build, stderr))
 	}
 	report := markdown(c, args, start, results)
 	fmt.Fprint(stdout, report)

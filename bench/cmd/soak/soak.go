@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/swapexec/swapexec/backends"
 	"github.com/swapexec/swapexec/executor"
 )
 
@@ -43,14 +42,17 @@ type result struct {
 // shutdownWait bounds Shutdown after the load: every task is short.
 const shutdownWait = 30 * time.Second
 
-// soak builds backend with c's sizes, runs the workload on it for
+// builder makes the executor to soak, as backends.New does for a name.
+type builder func(executor.Config) (executor.Executor, error)
+
+// soak builds backend with build and c's sizes, runs the workload on it for
 // c.Duration while sampling every c.Every and checking Stats every
 // c.Scrape, shuts it down and checks the counts, the gauges, the growth
 // rule and that its goroutines are gone. Progress goes to progress.
-func soak(c config, backend string, progress io.Writer) result {
+func soak(c config, backend string, build builder, progress io.Writer) result {
 	r := result{Backend: backend, GoroutinesBefore: runtime.NumGoroutine()}
 	var w *workload
-	ex, err := backends.New(backend, executor.Config{Workers: c.Workers, QueueSize: c.Queue, Nonblocking: c.Nonblocking,
+	ex, err := build(executor.Config{Workers: c.Workers, QueueSize: c.Queue, Nonblocking: c.Nonblocking,
 		PanicHandler: func(v any) { w.panicHandler(v) }})
 	if err != nil {
 		r.Problems = append(r.Problems, fmt.Sprintf("build: %v", err))

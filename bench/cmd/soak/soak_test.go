@@ -6,11 +6,14 @@ import (
 	"flag"
 	"io"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 
+	"github.com/swapexec/swapexec/backends"
 	"github.com/swapexec/swapexec/backends/antspool"
 	"github.com/swapexec/swapexec/executor"
 )
@@ -230,5 +233,94 @@ func TestSoakShort(t *testing.T) {
 		if row == "" || !strings.HasSuffix(row, "| ok |") {
 			t.Errorf("no passing row %q in the report:\n%s", b, stdout.String())
 		}
+	}
+}
+
+// broken wraps a real executor and breaks one promise, so that the soak
+// can be shown to catch it.
+type broken struct {
+	executor.Executor
+	stats  executor.StatsReporter
+	n      atomic.Uint64
+	submit func(b *broken, task func()) error // nil: the inner Submit
+	adjust func(s executor.Stats) executor.Stats
+}
+
+func (b *broken) Submit(task func()) error {
+	if b.submit != nil {
+		return b.submit(b, task)
+	}
+	return b.Executor.Submit(task)
+}
+
+func (b *broken) Stats() executor.Stats {
+	s := b.stats.Stats()
+	if b.adjust != nil {
+		s = b.adjust(s)
+	}
+	return s
+}
+
+// TestSoakCatches soaks executors that each break one promise, and
+// requires the soak to name it.
+func TestSoakCatches(t *testing.T) {
+	if testing.Short() {
+		t.Skip("soaks for a second per case: skipped with -short")
+	}
+	park := make(chan struct{})
+	t.Cleanup(func() { close(park) }) // ends the leaked goroutines before goleak looks
+	var kept [][]byte
+	var keptMu sync.Mutex
+	tests := []struct {
+		name   string
+		submit func(b *broken, task func()) error
+		adjust func(s executor.Stats) executor.Stats
+		want   string
+	}{
+		{"a goroutine leaked every 200 submits", func(b *broken, task func()) error {
+			if b.n.Add(1)%200 == 0 {
+				go func() { <-park }()
+			}
+			return b.Executor.Submit(task)
+		}, nil, "goroutines grew"},
+		{"256 bytes kept per submit", func(b *broken, task func()) error {
+			keptMu.Lock()
+			kept = append(kept, make([]byte, 256))
+			keptMu.Unlock()
+			return b.Executor.Submit(task)
+		}, nil, "heap grew"},
+		{"a task dropped every 10000", func(b *broken, task func()) error {
+			if b.n.Add(1)%10000 == 0 {
+				return nil
+			}
+			return b.Executor.Submit(task)
+		}, nil, "tasks ran for"},
+		{"Queued negative now and then", nil, func(s executor.Stats) executor.Stats {
+			if s.Submitted%7 == 0 {
+				s.Queued = -1
+			}
+			return s
+		}, "Queued -1 outside [0, 64]"},
+	}
+	c := defaultConfig()
+	c.Duration, c.Every, c.ResizeEvery = time.Second, 50*time.Millisecond, 0
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			build := func(cfg executor.Config) (executor.Executor, error) {
+				ex, err := backends.New("chanpool", cfg)
+				if err != nil {
+					return nil, err
+				}
+				return &broken{Executor: ex, stats: ex.(executor.StatsReporter), submit: tc.submit, adjust: tc.adjust}, nil
+			}
+			r := soak(c, "broken", build, io.Discard)
+			all := strings.Join(r.Problems, "\n")
+			if !strings.Contains(all, tc.want) {
+				t.Errorf("problems:\n%s\nwant one containing %q", all, tc.want)
+			}
+			keptMu.Lock()
+			kept = nil
+			keptMu.Unlock()
+		})
 	}
 }
