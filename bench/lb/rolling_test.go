@@ -190,11 +190,21 @@ func TestRollingRestart(t *testing.T) {
 			t.Errorf("%s: sent %d, 200 %d, 503 %d, failed %d (%v); want every response a 200", plans[i].Label, r.Sent, r.OK, r.Shed, r.Failed, r.Errors)
 		}
 	}
-	// Stop the new replicas too: their drains are part of the contract.
+	// Stop the new replicas too, all at once: their drains are part of
+	// the contract.
+	stopErrs := make([]error, len(replicas))
 	for i, s := range replicas {
-		if err := s.Stop(); err != nil {
-			t.Errorf("%s: final stop: %v", names[i], err)
-		} else if err := drained(s); err != nil {
+		wg.Add(1)
+		go func(i int, s *demorun.Server) {
+			defer wg.Done()
+			if stopErrs[i] = s.Stop(); stopErrs[i] == nil {
+				stopErrs[i] = drained(s)
+			}
+		}(i, s)
+	}
+	wg.Wait()
+	for i, err := range stopErrs {
+		if err != nil {
 			t.Errorf("%s: final stop: %v", names[i], err)
 		}
 	}

@@ -116,6 +116,7 @@ func soak(c config, backend string, build builder, progress io.Writer) result {
 	r.GoroutinesAfter = goroutinesBackTo(r.GoroutinesBefore, 2*time.Second)
 
 	r.Problems = append(r.Problems, sc.bad...)
+	r.Problems = append(r.Problems, checkSamples(r.Samples, c.Workers, c.Queue)...)
 	for _, u := range w.Unexpected() {
 		r.Problems = append(r.Problems, "unexpected: "+u)
 	}
@@ -169,6 +170,22 @@ func checkFinal(r result) []string {
 	}
 	if r.GoroutinesAfter > r.GoroutinesBefore {
 		bad = append(bad, fmt.Sprintf("%d goroutines 2s after Shutdown; %d before the executor was built", r.GoroutinesAfter, r.GoroutinesBefore))
+	}
+	return bad
+}
+
+// checkSamples checks the samples' Stats, each against the one before, as
+// the scraper checks its own, and returns the first few problems.
+func checkSamples(samples []sample, workers, queue int) []string {
+	var bad []string
+	for i := range samples {
+		var prev *executor.Stats
+		if i > 0 {
+			prev = &samples[i-1].Stats
+		}
+		if b := checkSnapshot(prev, samples[i].Stats, workers, queue); len(b) > 0 && len(bad) < maxUnexpected {
+			bad = append(bad, fmt.Sprintf("Stats at %s: %s", samples[i].At.Round(time.Millisecond), joinSemi(b)))
+		}
 	}
 	return bad
 }

@@ -324,3 +324,17 @@ func TestSoakCatches(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckSamples(t *testing.T) {
+	s := series(3, flatHeap(0), flatG)
+	s[0].Stats = executor.Stats{Submitted: 5, Completed: 5}
+	s[1].Stats = executor.Stats{Submitted: 9, Completed: 8, Running: 1}
+	s[2].Stats = executor.Stats{Submitted: 9, Completed: 7}
+	bad := checkSamples(s, 8, 64)
+	if len(bad) != 1 || !strings.Contains(bad[0], "Stats at 3s") || !strings.Contains(bad[0], "Completed went down from 8 to 7") {
+		t.Errorf("checkSamples = %q; want one problem, at 3s: Completed went down", bad)
+	}
+	if bad := checkSamples(s[:2], 8, 64); len(bad) != 0 {
+		t.Errorf("checkSamples(consistent) = %q; want none", bad)
+	}
+}
