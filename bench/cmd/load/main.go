@@ -3,8 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -13,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/swapexec/swapexec/bench/internal/cliflag"
 	"github.com/swapexec/swapexec/bench/internal/demorun"
 )
 
@@ -25,12 +24,8 @@ func main() {
 // with what went wrong at its end).
 func run(args []string, stdout, stderr io.Writer) int {
 	c, err := parseConfig(args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "load: %v\nRun 'go run ./bench/cmd/load -h' to see every flag.\n", err)
-		return 2
+	if status, goOn := cliflag.Status(err, "go run ./bench/cmd/load", stderr); !goOn {
+		return status
 	}
 	env := environment{
 		Date:      time.Now(),

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/swapexec/swapexec/backends"
+	"github.com/swapexec/swapexec/bench/internal/cliflag"
 	"github.com/swapexec/swapexec/executor"
 )
 
@@ -19,7 +19,7 @@ func main() {
 }
 
 // errUsage marks a bad flag value; run returns 2 for it.
-var errUsage = errors.New("bad flag")
+var errUsage = cliflag.ErrUsage
 
 // config is one invocation's settings.
 type config struct {
@@ -71,14 +71,8 @@ Flags:
 	fs.BoolVar(&c.Nonblocking, "nonblocking", c.Nonblocking, "a Nonblocking executor: Submit refuses instead of waiting")
 	fs.BoolVar(&c.Verbose, "v", false, "print every sample")
 	fs.StringVar(&c.Out, "out", "", "also write the Markdown report to this `file`")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return c, err
-		}
-		return c, fmt.Errorf("%w: %v", errUsage, err)
-	}
-	if fs.NArg() > 0 {
-		return c, fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	if err := cliflag.Parse(fs, args); err != nil {
+		return c, err
 	}
 	var err error
 	if c.Backends, err = parseBackends(backend); err != nil {
@@ -92,65 +86,37 @@ func parseBackends(list string) ([]string, error) {
 	if strings.TrimSpace(list) == "all" {
 		return backends.Names(), nil
 	}
-	known := map[string]bool{}
-	for _, n := range backends.Names() {
-		known[n] = true
+	names, err := cliflag.Names("backend", list, backends.Names())
+	if err == nil && len(names) == 0 {
+		err = fmt.Errorf("%w: -backend %q: want all or some of %s", errUsage, list, strings.Join(backends.Names(), ", "))
 	}
-	var out []string
-	seen := map[string]bool{}
-	for _, name := range strings.Split(list, ",") {
-		name = strings.TrimSpace(name)
-		switch {
-		case !known[name]:
-			return nil, fmt.Errorf("%w: -backend %q: unknown backend %q; want all or some of %s", errUsage, list, name, strings.Join(backends.Names(), ", "))
-		case seen[name]:
-			return nil, fmt.Errorf("%w: -backend %q: %s is named twice", errUsage, list, name)
-		}
-		seen[name] = true
-		out = append(out, name)
-	}
-	return out, nil
+	return names, err
 }
 
 // validate reports the first value that cannot make a bounded, meaningful
 // soak.
 func (c config) validate() error {
 	rule := defaultRuleFor(c)
-	checks := []struct {
-		ok   bool
-		flag string
-		val  any
-		want string
-	}{
-		{c.Duration > 0 && c.Duration <= 24*time.Hour, "duration", c.Duration, "in (0, 24h]"},
-		{c.Warmup >= 0 && c.Warmup < c.Duration, "warmup", c.Warmup, "in [0, -duration)"},
-		{c.Every > 0, "every", c.Every, "> 0"},
-		{c.Every <= 0 || int((c.Duration-rule.Warmup)/c.Every) >= 2*minWindow, "every", c.Every,
-			fmt.Sprintf("at most (-duration - warm-up) / %d, for two windows of %d samples after the warm-up", 2*minWindow, minWindow)},
-		{c.Scrape > 0, "scrape", c.Scrape, "> 0"},
-		{c.ResizeEvery >= 0, "resize-every", c.ResizeEvery, ">= 0"},
-		{c.Workers >= 1 && c.Workers <= 4096, "workers", c.Workers, "in [1, 4096]"},
-		{c.Queue >= 0 && c.Queue <= 1<<20, "queue", c.Queue, "in [0, 1048576]"},
-		{c.Submitters >= 1 && c.Submitters <= 1024, "submitters", c.Submitters, "in [1, 1024]"},
-	}
-	for _, ch := range checks {
-		if !ch.ok {
-			return fmt.Errorf("%w: -%s %v: want %s", errUsage, ch.flag, ch.val, ch.want)
-		}
-	}
-	return nil
+	return cliflag.First([]cliflag.Check{
+		cliflag.Want(c.Duration > 0 && c.Duration <= 24*time.Hour, "duration", c.Duration, "in (0, 24h]"),
+		cliflag.Want(c.Warmup >= 0 && c.Warmup < c.Duration, "warmup", c.Warmup, "in [0, -duration)"),
+		cliflag.Want(c.Every > 0, "every", c.Every, "> 0"),
+		cliflag.Want(c.Every <= 0 || int((c.Duration-rule.Warmup)/c.Every) >= 2*minWindow, "every", c.Every,
+			fmt.Sprintf("at most (-duration - warm-up) / %d, for two windows of %d samples after the warm-up", 2*minWindow, minWindow)),
+		cliflag.Want(c.Scrape > 0, "scrape", c.Scrape, "> 0"),
+		cliflag.Want(c.ResizeEvery >= 0, "resize-every", c.ResizeEvery, ">= 0"),
+		cliflag.Want(c.Workers >= 1 && c.Workers <= 4096, "workers", c.Workers, "in [1, 4096]"),
+		cliflag.Want(c.Queue >= 0 && c.Queue <= 1<<20, "queue", c.Queue, "in [0, 1048576]"),
+		cliflag.Want(c.Submitters >= 1 && c.Submitters <= 1024, "submitters", c.Submitters, "in [1, 1024]"),
+	})
 }
 
 // run is the whole command short of exiting: 0 if every backend passed, 1
 // if any failed, 2 for a bad flag.
 func run(args []string, stdout, stderr io.Writer) int {
 	c, err := parseConfig(args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "soak: %v\nRun 'go run ./bench/cmd/soak -h' to see every flag.\n", err)
-		return 2
+	if status, goOn := cliflag.Status(err, "go run ./bench/cmd/soak", stderr); !goOn {
+		return status
 	}
 	start := time.Now()
 	var results []result
