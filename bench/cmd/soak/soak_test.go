@@ -242,6 +242,7 @@ type broken struct {
 	executor.Executor
 	stats  executor.StatsReporter
 	n      atomic.Uint64
+	last   atomic.Int64                       // UnixNano of every's last true
 	submit func(b *broken, task func()) error // nil: the inner Submit
 	adjust func(s executor.Stats) executor.Stats
 }
@@ -251,6 +252,14 @@ func (b *broken) Submit(task func()) error {
 		return b.submit(b, task)
 	}
 	return b.Executor.Submit(task)
+}
+
+// every reports true at most once per d, on the first call after d has
+// passed since the last true.
+func (b *broken) every(d time.Duration) bool {
+	now := time.Now().UnixNano()
+	last := b.last.Load()
+	return now-last >= int64(d) && b.last.CompareAndSwap(last, now)
 }
 
 func (b *broken) Stats() executor.Stats {
@@ -277,20 +286,24 @@ func TestSoakCatches(t *testing.T) {
 		adjust func(s executor.Stats) executor.Stats
 		want   string
 	}{
-		{"a goroutine leaked every 200 submits", func(b *broken, task func()) error {
-			if b.n.Add(1)%200 == 0 {
+		// The leaks go by time, not by count, so that a slow machine
+		// (-race, shared cores) leaks as fast as a quick one.
+		{"a goroutine leaked every 10ms", func(b *broken, task func()) error {
+			if b.every(10 * time.Millisecond) {
 				go func() { <-park }()
 			}
 			return b.Executor.Submit(task)
 		}, nil, "goroutines grew"},
-		{"256 bytes kept per submit", func(b *broken, task func()) error {
-			keptMu.Lock()
-			kept = append(kept, make([]byte, 256))
-			keptMu.Unlock()
+		{"1 MiB kept every 20ms", func(b *broken, task func()) error {
+			if b.every(20 * time.Millisecond) {
+				keptMu.Lock()
+				kept = append(kept, make([]byte, 1<<20))
+				keptMu.Unlock()
+			}
 			return b.Executor.Submit(task)
 		}, nil, "heap grew"},
-		{"a task dropped every 10000", func(b *broken, task func()) error {
-			if b.n.Add(1)%10000 == 0 {
+		{"a task dropped every 1000", func(b *broken, task func()) error {
+			if b.n.Add(1)%1000 == 0 {
 				return nil
 			}
 			return b.Executor.Submit(task)
