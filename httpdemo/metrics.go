@@ -13,6 +13,7 @@ import (
 
 	"github.com/swapexec/swapexec/executor"
 	"github.com/swapexec/swapexec/executor/adaptive"
+	"github.com/swapexec/swapexec/executor/executorprom"
 )
 
 // statusClientGone is the status recorded (never sent) for a request whose
@@ -70,7 +71,7 @@ func newMetrics(p metricsParams) (*metrics, error) {
 		m.requests, m.duration, m.inFlight,
 	}
 	if r, ok := p.Executor.(executor.StatsReporter); ok {
-		cs = append(cs, newStatsCollector(p.Config.Backend, r))
+		cs = append(cs, executorprom.NewCollector(r, executorprom.Opts{ConstLabels: prometheus.Labels{"backend": p.Config.Backend}}))
 	}
 	for _, c := range cs {
 		if err := m.registry.Register(c); err != nil {
@@ -180,51 +181,3 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach net/http's writer (Flush,
 // deadlines, Hijack).
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
-
-// statsCollector exports an executor's Stats, read once per scrape so the
-// values of one scrape come from one snapshot.
-type statsCollector struct {
-	stats    executor.StatsReporter
-	workers  *prometheus.Desc
-	running  *prometheus.Desc
-	queued   *prometheus.Desc
-	counters [4]*prometheus.Desc // submitted, completed, rejected, panicked
-}
-
-func newStatsCollector(backend string, r executor.StatsReporter) *statsCollector {
-	labels := prometheus.Labels{"backend": backend}
-	desc := func(name, help string) *prometheus.Desc {
-		return prometheus.NewDesc("swapexec_executor_"+name, help, nil, labels)
-	}
-	return &statsCollector{
-		stats:   r,
-		workers: desc("workers", "Configured bound on tasks running at once."),
-		running: desc("running", "Tasks running now."),
-		queued:  desc("queued", "Tasks accepted and not yet started."),
-		counters: [4]*prometheus.Desc{
-			desc("submitted_total", "Tasks accepted (Submit returned nil)."),
-			desc("completed_total", "Accepted tasks that have finished, including those that panicked."),
-			desc("rejected_total", "Submit calls that returned an error (overloaded or closed)."),
-			desc("panicked_total", "Tasks that panicked."),
-		},
-	}
-}
-
-func (c *statsCollector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- c.workers
-	ch <- c.running
-	ch <- c.queued
-	for _, d := range c.counters {
-		ch <- d
-	}
-}
-
-func (c *statsCollector) Collect(ch chan<- prometheus.Metric) {
-	s := c.stats.Stats()
-	ch <- prometheus.MustNewConstMetric(c.workers, prometheus.GaugeValue, float64(s.Workers))
-	ch <- prometheus.MustNewConstMetric(c.running, prometheus.GaugeValue, float64(s.Running))
-	ch <- prometheus.MustNewConstMetric(c.queued, prometheus.GaugeValue, float64(s.Queued))
-	for i, v := range [4]uint64{s.Submitted, s.Completed, s.Rejected, s.Panicked} {
-		ch <- prometheus.MustNewConstMetric(c.counters[i], prometheus.CounterValue, float64(v))
-	}
-}

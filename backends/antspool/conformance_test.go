@@ -17,3 +17,13 @@ func TestConformance(t *testing.T) {
 		return New(cfg)
 	})
 }
+
+// FuzzSchedule plays the suite's fuzzed schedules (submits, held tasks,
+// panics, Goexit, nested submits, Stats, SubmitContext, TrySubmit, Resize,
+// Shutdown) against a Pool. Run it with
+// go test -fuzz=FuzzSchedule -fuzztime=30s ./backends/antspool.
+func FuzzSchedule(f *testing.F) {
+	executortest.Fuzz(f, func(cfg executor.Config) (executor.Executor, error) {
+		return New(cfg)
+	})
+}
