@@ -13,6 +13,12 @@
 //	go test ./bench/lb -run RollingRestart -v
 //	go test ./bench/lb -run RollingRestart -v -args -out ../results/lb-rolling-restart-$(date +%F).md
 //
+// It also fails if HAProxy had to retry or redispatch any request: its
+// retries would hide a request sent to a replica that no longer listens.
+// -lb.drain-delay 0s (with -lb.retries 0 too) makes a control run that
+// breaks the rule below and should fail; -lb.duration sets how long the
+// load runs (10s).
+//
 // # The rule that makes a restart lose nothing
 //
 // From the moment a replica's /readyz turns 503, HAProxy needs up to one
