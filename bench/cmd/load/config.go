@@ -1,16 +1,17 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"strings"
 	"time"
+
+	"github.com/swapexec/swapexec/bench/internal/cliflag"
 )
 
 // errUsage marks a bad flag value; main exits 2 for it.
-var errUsage = errors.New("bad flag")
+var errUsage = cliflag.ErrUsage
 
 // knownBackends are httpdemo's -backend names, in the order the runs go.
 var knownBackends = []string{"chanpool", "ants", "pond", "none"}
@@ -131,14 +132,8 @@ Flags:
 	fs.BoolVar(&c.Quick, "quick", false, "CI-sized run: -rounds 1 -duration 1s -warmup 200ms -overload-duration 1.5s -overload-backends chanpool (flags given explicitly win)")
 	fs.StringVar(&c.Out, "out", "", "also write the Markdown to this `file`")
 	fs.StringVar(&c.Httpdemo, "httpdemo", "", "use this prebuilt httpdemo `binary` instead of building one")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return c, err
-		}
-		return c, fmt.Errorf("%w: %v", errUsage, err)
-	}
-	if fs.NArg() > 0 {
-		return c, fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	if err := cliflag.Parse(fs, args); err != nil {
+		return c, err
 	}
 	var err error
 	if c.Backends, err = parseBackends("backends", backends, true); err != nil {
@@ -158,60 +153,36 @@ Flags:
 // parseBackends splits a comma-separated list of known, distinct backend
 // names; "none" is allowed only if allowNone.
 func parseBackends(flagName, list string, allowNone bool) ([]string, error) {
-	if strings.TrimSpace(list) == "" {
-		return nil, nil
+	names, err := cliflag.Names(flagName, list, knownBackends)
+	if err != nil {
+		return nil, err
 	}
-	var out []string
-	seen := map[string]bool{}
-	for _, name := range strings.Split(list, ",") {
-		name = strings.TrimSpace(name)
-		known := false
-		for _, k := range knownBackends {
-			known = known || k == name
-		}
-		switch {
-		case !known:
-			return nil, fmt.Errorf("%w: -%s %q: unknown backend %q; want some of %s", errUsage, flagName, list, name, strings.Join(knownBackends, ", "))
-		case name == "none" && !allowNone:
+	for _, name := range names {
+		if name == "none" && !allowNone {
 			return nil, fmt.Errorf("%w: -%s %q: none has no workers or queue to overload; want some of chanpool, ants, pond", errUsage, flagName, list)
-		case seen[name]:
-			return nil, fmt.Errorf("%w: -%s %q: %s is named twice", errUsage, flagName, list, name)
 		}
-		seen[name] = true
-		out = append(out, name)
 	}
-	return out, nil
+	return names, nil
 }
 
 // validate reports the first value that cannot make a bounded, meaningful
 // run, naming the flag, the value and what is allowed.
 func (c config) validate() error {
-	checks := []struct {
-		ok   bool
-		flag string
-		val  any
-		want string
-	}{
-		{len(c.Backends)+len(c.OverloadBackends) > 0, "backends", "", "at least one backend here or in -overload-backends"},
-		{c.Rounds >= 1, "rounds", c.Rounds, ">= 1"},
-		{c.Duration > 0 && c.Duration <= time.Hour, "duration", c.Duration, "in (0, 1h]"},
-		{c.Warmup >= 0 && c.Warmup <= time.Hour, "warmup", c.Warmup, "in [0, 1h]"},
-		{c.Rate > 0, "rate", c.Rate, "> 0"},
-		{c.Clients > 0 && c.Clients <= 10000, "clients", c.Clients, "in [1, 10000]"},
-		{c.Workers > 0, "workers", c.Workers, "> 0"},
-		{c.MaxReqs > 0, "max-requests", c.MaxReqs, "> 0"},
-		{c.Timeout > 0, "timeout", c.Timeout, "> 0"},
-		{c.ServerCap > 0, "shutdown-timeout", c.ServerCap, "> 0"},
-		{c.OverloadDuration > 0 && c.OverloadDuration <= time.Hour, "overload-duration", c.OverloadDuration, "in (0, 1h]"},
-		{c.OverloadRate > 0, "overload-rate", c.OverloadRate, "> 0"},
-		{c.OverloadWorkers > 0, "overload-workers", c.OverloadWorkers, "> 0"},
-		{c.OverloadQueue >= 0, "overload-queue", c.OverloadQueue, ">= 0"},
-		{c.OverloadSleep > 0, "overload-sleep", c.OverloadSleep, "> 0"},
-	}
-	for _, ch := range checks {
-		if !ch.ok {
-			return fmt.Errorf("%w: -%s %v: want %s", errUsage, ch.flag, ch.val, ch.want)
-		}
-	}
-	return nil
+	return cliflag.First([]cliflag.Check{
+		cliflag.Want(len(c.Backends)+len(c.OverloadBackends) > 0, "backends", "", "at least one backend here or in -overload-backends"),
+		cliflag.Want(c.Rounds >= 1, "rounds", c.Rounds, ">= 1"),
+		cliflag.Want(c.Duration > 0 && c.Duration <= time.Hour, "duration", c.Duration, "in (0, 1h]"),
+		cliflag.Want(c.Warmup >= 0 && c.Warmup <= time.Hour, "warmup", c.Warmup, "in [0, 1h]"),
+		cliflag.Want(c.Rate > 0, "rate", c.Rate, "> 0"),
+		cliflag.Want(c.Clients > 0 && c.Clients <= 10000, "clients", c.Clients, "in [1, 10000]"),
+		cliflag.Want(c.Workers > 0, "workers", c.Workers, "> 0"),
+		cliflag.Want(c.MaxReqs > 0, "max-requests", c.MaxReqs, "> 0"),
+		cliflag.Want(c.Timeout > 0, "timeout", c.Timeout, "> 0"),
+		cliflag.Want(c.ServerCap > 0, "shutdown-timeout", c.ServerCap, "> 0"),
+		cliflag.Want(c.OverloadDuration > 0 && c.OverloadDuration <= time.Hour, "overload-duration", c.OverloadDuration, "in (0, 1h]"),
+		cliflag.Want(c.OverloadRate > 0, "overload-rate", c.OverloadRate, "> 0"),
+		cliflag.Want(c.OverloadWorkers > 0, "overload-workers", c.OverloadWorkers, "> 0"),
+		cliflag.Want(c.OverloadQueue >= 0, "overload-queue", c.OverloadQueue, ">= 0"),
+		cliflag.Want(c.OverloadSleep > 0, "overload-sleep", c.OverloadSleep, "> 0"),
+	})
 }
