@@ -6,19 +6,20 @@ import (
 	"github.com/swapexec/swapexec/executor"
 )
 
-// Stats derives Submitted from what workers publish and keeps it monotonic,
-// so a worker must never publish itself as running a task while it is
-// between tasks: a Stats call in that moment would count a task twice, for
-// good. It once did, for the moment after every publishEvery-th task; the
-// moment is too short for a black-box test to hit reliably, so this checks
-// the published state itself, on a worker with no goroutine.
+// Stats counts what workers publish, so a worker must never publish itself
+// as running a task while it is between tasks: a Stats call in that moment
+// would count a task twice (and Submitted, kept monotonic, would keep the
+// extra one). It once did, for the moment after every publishEvery-th task;
+// the moment is too short for a black-box test to hit reliably, so this
+// checks the published state itself, on a worker with no goroutine.
 func TestFinishedNeverShowsRunning(t *testing.T) {
-	p := &Pool{workers: make([]worker, 1)}
-	w := &p.workers[0]
-	l := loop{w: w, idle: true}
+	p := &Pool{queueSize: 0, tasks: make(chan func()), target: 1}
+	w := &worker{}
+	p.workers = []*worker{w}
+	l := loop{w: w}
 	for i := 1; i <= 3*publishEvery; i++ {
-		// What run does around one task.
-		l.idle = false
+		// What Submit and run do around one task.
+		p.pending.Add(1)
 		if !l.shown {
 			w.state.Store(2*l.completed + 1)
 			l.shown = true
