@@ -86,6 +86,9 @@ func TestNew(t *testing.T) {
 		{"negative queue", executor.Config{QueueSize: -1}, false},
 		{"too many", executor.Config{Workers: 1 << 29, QueueSize: 1<<29 + 1}, false},
 		{"overflow", executor.Config{Workers: 1, QueueSize: math.MaxInt}, false},
+		{"at MaxCapacity", executor.Config{Workers: 1, QueueSize: executor.MaxCapacity - 1}, true},
+		{"over MaxCapacity", executor.Config{Workers: 1, QueueSize: executor.MaxCapacity}, false},
+		{"gigabytes", executor.Config{Workers: 1, QueueSize: 1 << 28}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, err := New(tc.cfg)

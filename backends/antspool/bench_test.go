@@ -18,8 +18,10 @@ const benchWorkers = 4
 // BenchmarkSubmit compares the adapter with raw ants, each running a tiny
 // task (an atomic add) that signals a sync.WaitGroup, as a user of raw ants
 // would wait for its tasks. impl=raw is ants.NewPool(4).Submit, blocking;
-// impl=adapter is New(Config{Workers: 4}), blocking. submitters is the
-// number of goroutines calling Submit: 1, or 8×GOMAXPROCS.
+// impl=adapter is New(Config{Workers: 4}), blocking; impl=adapter-ctx is
+// the same with SubmitContext(context.Background(), task), whose cost the
+// contract bounds at 1.2× Submit. submitters is the number of goroutines
+// calling Submit: 1, or 8×GOMAXPROCS.
 func BenchmarkSubmit(b *testing.B) {
 	impls := []benchsubmit.Impl{
 		{Name: "adapter", New: func(b *testing.B) (func(func()) error, func()) {
@@ -28,6 +30,18 @@ func BenchmarkSubmit(b *testing.B) {
 				b.Fatal(err)
 			}
 			return p.Submit, func() {
+				if err := p.Shutdown(context.Background()); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}},
+		{Name: "adapter-ctx", New: func(b *testing.B) (func(func()) error, func()) {
+			p, err := New(executor.Config{Workers: benchWorkers})
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx := context.Background()
+			return func(task func()) error { return p.SubmitContext(ctx, task) }, func() {
 				if err := p.Shutdown(context.Background()); err != nil {
 					b.Fatal(err)
 				}
