@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/swapexec/swapexec/bench/internal/demorun"
 )
 
 // TestMeasure builds httpdemo and runs every scenario briefly against real
@@ -21,7 +23,7 @@ func TestMeasure(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	bin, err := buildHTTPDemo(ctx, t.TempDir())
+	bin, err := demorun.Build(ctx, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,8 +10,9 @@ import (
 	"testing"
 	"time"
 
-	vegeta "github.com/tsenart/vegeta/v12/lib"
 	"go.uber.org/goleak"
+
+	"github.com/swapexec/swapexec/bench/internal/demorun"
 )
 
 func TestMain(m *testing.M) {
@@ -149,55 +150,6 @@ func TestRunExitStatus(t *testing.T) {
 	}
 }
 
-func TestLogWriter(t *testing.T) {
-	w := &logWriter{listening: make(chan string, 1)}
-	// The listening line arrives in two writes, and a second one must not
-	// block or replace the first.
-	lines := `{"level":"INFO","msg":"fx event"}` + "\n" +
-		`{"level":"INFO","msg":"listening","addr":"127.0.0.1:4` + `1234","backend":"ants"}` + "\n" +
-		`{"msg":"listening","addr":"127.0.0.1:9"}` + "\n" + "not json\n" + `{"msg":"partial`
-	for _, chunk := range []string{lines[:50], lines[50:]} {
-		if n, err := w.Write([]byte(chunk)); n != len(chunk) || err != nil {
-			t.Fatalf("Write = %d, %v; want %d, nil", n, err, len(chunk))
-		}
-	}
-	select {
-	case got := <-w.listening:
-		if got != "127.0.0.1:41234" {
-			t.Errorf("listening address = %q; want 127.0.0.1:41234", got)
-		}
-	default:
-		t.Fatal("no listening address reported")
-	}
-	if tail := w.tail(); !strings.Contains(tail, "not json") || !strings.Contains(tail, `{"msg":"partial`) {
-		t.Errorf("tail() = %q; want the last lines, the unterminated one included", tail)
-	}
-}
-
-func TestCheckLoopback(t *testing.T) {
-	for addr, ok := range map[string]bool{
-		"127.0.0.1:7878": true,
-		"[::1]:80":       true,
-		"0.0.0.0:7878":   false,
-		"10.0.0.1:80":    false,
-		"localhost:80":   false, // a name could resolve anywhere
-		"no-port":        false,
-	} {
-		if err := checkLoopback(addr); (err == nil) != ok {
-			t.Errorf("checkLoopback(%q) = %v; want ok=%v", addr, err, ok)
-		}
-	}
-}
-
-func TestLimitedPacer(t *testing.T) {
-	p := limited{Pacer: vegeta.ConstantPacer{}, max: 3}
-	for hits := uint64(0); hits < 5; hits++ {
-		if _, stop := p.Pace(time.Second, hits); stop != (hits >= 3) {
-			t.Errorf("Pace(1s, %d) stop = %v; want %v", hits, stop, hits >= 3)
-		}
-	}
-}
-
 func TestFormat(t *testing.T) {
 	for d, want := range map[time.Duration]string{
 		0:                       "–",
@@ -223,13 +175,13 @@ func TestWriteReport(t *testing.T) {
 	c.Rounds = 1
 	sec := time.Second
 	sums := []summary{
-		{Backend: "chanpool", Scenario: scenarioFixed, Sent: 1000, OK: 1000, Span: sec, Elapsed: sec,
-			OKLat: latency{P50: 95 * time.Microsecond, P99: 466 * time.Microsecond, Max: 1420 * time.Microsecond}},
-		{Backend: "chanpool", Scenario: scenarioMax, Sent: 9000, OK: 9000, Span: sec, Elapsed: sec},
-		{Backend: "none", Scenario: scenarioMax, Sent: 10000, OK: 10000, Span: sec, Elapsed: sec},
-		{Backend: "ants", Scenario: scenarioOverload, Mode: "nonblocking", Sent: 240, OK: 128, Shed: 110, Failed: 2,
-			Span: sec, Elapsed: 2 * sec, ShedLat: latency{P99: 872 * time.Microsecond},
-			Errors: map[string]int{"timeout": 2}},
+		{Backend: "chanpool", Scenario: scenarioFixed, Result: demorun.Result{Sent: 1000, OK: 1000, Span: sec, Elapsed: sec,
+			OKLat: demorun.Latency{P50: 95 * time.Microsecond, P99: 466 * time.Microsecond, Max: 1420 * time.Microsecond}}},
+		{Backend: "chanpool", Scenario: scenarioMax, Result: demorun.Result{Sent: 9000, OK: 9000, Span: sec, Elapsed: sec}},
+		{Backend: "none", Scenario: scenarioMax, Result: demorun.Result{Sent: 10000, OK: 10000, Span: sec, Elapsed: sec}},
+		{Backend: "ants", Scenario: scenarioOverload, Mode: "nonblocking", Result: demorun.Result{Sent: 240, OK: 128, Shed: 110, Failed: 2,
+			Span: sec, Elapsed: 2 * sec, ShedLat: demorun.Latency{P99: 872 * time.Microsecond},
+			Errors: map[string]int{"timeout": 2}}},
 	}
 	var b strings.Builder
 	if err := writeReport(&b, c, environment{Command: "go run ./bench/cmd/load"}, sums, []string{"pond: exited 1\nlog"}); err != nil {
@@ -262,18 +214,18 @@ func TestWriteReportRounds(t *testing.T) {
 	sec := time.Second
 	ms := time.Millisecond
 	sums := []summary{
-		{Backend: "chanpool", Scenario: scenarioFixed, Round: 0, Sent: 1000, OK: 1000, Span: sec, Elapsed: sec,
-			OKLat: latency{P50: 100 * time.Microsecond, P99: 400 * time.Microsecond, Max: 2 * ms}},
-		{Backend: "chanpool", Scenario: scenarioMax, Round: 0, Sent: 9000, OK: 9000, Span: sec, Elapsed: sec,
-			OKLat: latency{P50: ms, P99: 4 * ms, Max: 9 * ms}},
-		{Backend: "none", Scenario: scenarioMax, Round: 0, Sent: 10000, OK: 10000, Span: sec, Elapsed: sec,
-			OKLat: latency{P50: ms, P99: 3 * ms, Max: 5 * ms}},
+		{Backend: "chanpool", Scenario: scenarioFixed, Round: 0, Result: demorun.Result{Sent: 1000, OK: 1000, Span: sec, Elapsed: sec,
+			OKLat: demorun.Latency{P50: 100 * time.Microsecond, P99: 400 * time.Microsecond, Max: 2 * ms}}},
+		{Backend: "chanpool", Scenario: scenarioMax, Round: 0, Result: demorun.Result{Sent: 9000, OK: 9000, Span: sec, Elapsed: sec,
+			OKLat: demorun.Latency{P50: ms, P99: 4 * ms, Max: 9 * ms}}},
+		{Backend: "none", Scenario: scenarioMax, Round: 0, Result: demorun.Result{Sent: 10000, OK: 10000, Span: sec, Elapsed: sec,
+			OKLat: demorun.Latency{P50: ms, P99: 3 * ms, Max: 5 * ms}}},
 		// Round 1: none's server did not start, so this round gives
 		// chanpool no ratio.
-		{Backend: "chanpool", Scenario: scenarioFixed, Round: 1, Sent: 1000, OK: 1000, Span: sec, Elapsed: sec,
-			OKLat: latency{P50: 200 * time.Microsecond, P99: 600 * time.Microsecond, Max: 3 * ms}},
-		{Backend: "chanpool", Scenario: scenarioMax, Round: 1, Sent: 8001, OK: 8000, Failed: 1, Span: sec, Elapsed: sec,
-			OKLat: latency{P50: 3 * ms, P99: 8 * ms, Max: 20 * ms}, Errors: map[string]int{"timeout": 1}},
+		{Backend: "chanpool", Scenario: scenarioFixed, Round: 1, Result: demorun.Result{Sent: 1000, OK: 1000, Span: sec, Elapsed: sec,
+			OKLat: demorun.Latency{P50: 200 * time.Microsecond, P99: 600 * time.Microsecond, Max: 3 * ms}}},
+		{Backend: "chanpool", Scenario: scenarioMax, Round: 1, Result: demorun.Result{Sent: 8001, OK: 8000, Failed: 1, Span: sec, Elapsed: sec,
+			OKLat: demorun.Latency{P50: 3 * ms, P99: 8 * ms, Max: 20 * ms}, Errors: map[string]int{"timeout": 1}}},
 	}
 	var b strings.Builder
 	if err := writeReport(&b, c, environment{}, sums, []string{"none round 2/2: exited 1"}); err != nil {
@@ -368,9 +320,9 @@ func TestMedian(t *testing.T) {
 // responses of the given p50, p99 and max (µs), and fails failures.
 func synthRun(scenario, backend string, round int, ok, fails uint64, p50, p99, maxLat int) summary {
 	us := time.Microsecond
-	return summary{Backend: backend, Scenario: scenario, Round: round, Sent: ok + fails, OK: ok, Failed: fails,
+	return summary{Backend: backend, Scenario: scenario, Round: round, Result: demorun.Result{Sent: ok + fails, OK: ok, Failed: fails,
 		Span: time.Second, Elapsed: time.Second,
-		OKLat: latency{P50: time.Duration(p50) * us, P99: time.Duration(p99) * us, Max: time.Duration(maxLat) * us}}
+		OKLat: demorun.Latency{P50: time.Duration(p50) * us, P99: time.Duration(p99) * us, Max: time.Duration(maxLat) * us}}}
 }
 
 func TestSummarise(t *testing.T) {
@@ -393,7 +345,7 @@ func TestSummarise(t *testing.T) {
 		synthRun(m, "chanpool", 2, 4000, 2, 200, 2000, 6000),
 		synthRun(m, "ants", 2, 6000, 0, 200, 2000, 4000),
 		synthRun(m, "pond", 2, 4000, 0, 300, 3000, 3000),
-		{Backend: "chanpool", Scenario: scenarioOverload, Mode: "blocking", Sent: 5, OK: 5, Elapsed: time.Second},
+		{Backend: "chanpool", Scenario: scenarioOverload, Mode: "blocking", Result: demorun.Result{Sent: 5, OK: 5, Elapsed: time.Second}},
 	}
 	us := time.Microsecond
 	want := []overRounds{

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/swapexec/swapexec/bench/internal/demorun"
 )
 
 func main() {
@@ -50,7 +52,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		defer remove()
 		fmt.Fprintln(stderr, "load: building httpdemo")
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		bin, err = buildHTTPDemo(ctx, dir)
+		bin, err = demorun.Build(ctx, dir)
 		cancel()
 		if err != nil {
 			fmt.Fprintln(stderr, err)
@@ -108,15 +110,15 @@ func measure(c config, bin string, progress io.Writer) ([]summary, []string) {
 			if mode == "nonblocking" {
 				args = append(args, "-nonblocking")
 			}
-			srv, err := startServer(bin, c.ServerCap, args...)
+			srv, err := demorun.Start(bin, "127.0.0.1:0", c.ServerCap, args...)
 			if err != nil {
 				problems = append(problems, fmt.Sprintf("%s %s: %v", backend, mode, err))
 				continue
 			}
-			client := newClient(c.Timeout)
+			client := demorun.NewClient(c.Timeout)
 			// Workers and connections grow as vegeta needs to keep the
 			// rate while requests wait; the cap only bounds a broken run.
-			sums = append(sums, attack(client, plan{Label: fmt.Sprintf("overload %s", mode), URL: "http://" + srv.Addr + "/sleep",
+			sums = append(sums, attack(client, demorun.Plan{Label: fmt.Sprintf("overload %s", mode), URL: "http://" + srv.Addr + "/sleep",
 				Rate: c.OverloadRate, Workers: 10, MaxWorkers: 10000, Duration: c.OverloadDuration, MaxReqs: c.MaxReqs, Timeout: c.Timeout},
 				summary{Backend: backend, Scenario: scenarioOverload, Mode: mode}, progress))
 			client.CloseIdleConnections()
@@ -144,22 +146,22 @@ func rotate(backends []string, round int) []string {
 // the runs' summaries, none if the server did not start, and the start or
 // stop error.
 func measureBackend(c config, bin, backend string, round int, progress io.Writer) ([]summary, error) {
-	srv, err := startServer(bin, c.ServerCap, "-backend", backend, "-workers", strconv.Itoa(c.Workers))
+	srv, err := demorun.Start(bin, "127.0.0.1:0", c.ServerCap, "-backend", backend, "-workers", strconv.Itoa(c.Workers))
 	if err != nil {
 		return nil, err
 	}
 	tag := fmt.Sprintf("round %d/%d", round+1, c.Rounds)
 	fmt.Fprintf(progress, "load: %s: %s listening on %s\n", tag, backend, srv.Addr)
-	client := newClient(c.Timeout)
+	client := demorun.NewClient(c.Timeout)
 	url := "http://" + srv.Addr + "/"
 	if c.Warmup > 0 {
-		attack(client, plan{Label: tag + " warmup", URL: url, Rate: 0, Workers: uint64(c.Clients), MaxWorkers: uint64(c.Clients),
+		attack(client, demorun.Plan{Label: tag + " warmup", URL: url, Rate: 0, Workers: uint64(c.Clients), MaxWorkers: uint64(c.Clients),
 			Duration: c.Warmup, MaxReqs: c.MaxReqs, Timeout: c.Timeout}, summary{Backend: backend}, progress)
 	}
 	sums := []summary{
-		attack(client, plan{Label: fmt.Sprintf("%s fixed %d/s", tag, c.Rate), URL: url, Rate: c.Rate, Workers: 10, MaxWorkers: 10000,
+		attack(client, demorun.Plan{Label: fmt.Sprintf("%s fixed %d/s", tag, c.Rate), URL: url, Rate: c.Rate, Workers: 10, MaxWorkers: 10000,
 			Duration: c.Duration, MaxReqs: c.MaxReqs, Timeout: c.Timeout}, summary{Backend: backend, Scenario: scenarioFixed, Round: round}, progress),
-		attack(client, plan{Label: fmt.Sprintf("%s max %d clients", tag, c.Clients), URL: url, Rate: 0, Workers: uint64(c.Clients), MaxWorkers: uint64(c.Clients),
+		attack(client, demorun.Plan{Label: fmt.Sprintf("%s max %d clients", tag, c.Clients), URL: url, Rate: 0, Workers: uint64(c.Clients), MaxWorkers: uint64(c.Clients),
 			Duration: c.Duration, MaxReqs: c.MaxReqs, Timeout: c.Timeout}, summary{Backend: backend, Scenario: scenarioMax, Round: round}, progress),
 	}
 	client.CloseIdleConnections()
@@ -222,4 +224,13 @@ func loadAverage() string {
 		return "?"
 	}
 	return strings.Join(fields[:3], " ")
+}
+
+// tempDir makes a directory for the build and returns it with its remover.
+func tempDir() (string, func(), error) {
+	dir, err := os.MkdirTemp("", "swapexec-load-")
+	if err != nil {
+		return "", nil, fmt.Errorf("load: %w", err)
+	}
+	return dir, func() { os.RemoveAll(dir) }, nil
 }
