@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image/color"
 	"os"
+	"strings"
 	"time"
 
 	"gonum.org/v1/plot"
@@ -12,6 +13,7 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
 )
 
@@ -71,7 +73,7 @@ func chartSeries(c config, runs []trial) (good, p99, limit []series) {
 			}
 		}
 		for _, pt := range r.Limits {
-			if pt.Limit > 0 {
+			if pt.Limit > 0 && pt.At <= r.Mode.Steps.Total() {
 				l = append(l, plotter.XY{X: (pt.At + shift).Seconds(), Y: pt.Limit})
 			}
 		}
@@ -83,10 +85,15 @@ func chartSeries(c config, runs []trial) (good, p99, limit []series) {
 }
 
 // writeChartFile draws goodput, p99 and limit over time, one line per
-// mode, with the steps marked, as SVG into path.
+// mode, with the steps marked, into path: PNG if its name ends in .png,
+// else SVG.
 func writeChartFile(path string, c config, res results) error {
 	var buf bytes.Buffer
-	if err := writeChart(&buf, c, res.Runs); err != nil {
+	newCanvas := svgCanvas
+	if strings.HasSuffix(path, ".png") {
+		newCanvas = pngCanvas
+	}
+	if err := writeChart(&buf, c, res.Runs, newCanvas); err != nil {
 		return fmt.Errorf("stepload: chart: %w", err)
 	}
 	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
@@ -95,7 +102,15 @@ func writeChartFile(path string, c config, res results) error {
 	return nil
 }
 
-func writeChart(buf *bytes.Buffer, c config, runs []trial) error {
+// canvas is what the chart is drawn on and written from.
+type canvas interface {
+	vg.CanvasWriterTo
+}
+
+func svgCanvas(w, h vg.Length) canvas { return vgsvg.New(w, h) }
+func pngCanvas(w, h vg.Length) canvas { return vgimg.PngCanvas{Canvas: vgimg.New(w, h)} }
+
+func writeChart(buf *bytes.Buffer, c config, runs []trial, newCanvas func(w, h vg.Length) canvas) error {
 	good, p99, limit := chartSeries(c, runs)
 	if len(good) == 0 {
 		return fmt.Errorf("no run has samples")
@@ -118,7 +133,7 @@ func writeChart(buf *bytes.Buffer, c config, runs []trial) error {
 		margin = 8
 	)
 	W, H := vg.Points(width), vg.Points(header+rowH*float64(len(panels)))
-	cv := vgsvg.New(W, H)
+	cv := newCanvas(W, H)
 	dc := draw.New(cv)
 	dc.SetColor(color.White)
 	dc.Fill(dc.Rectangle.Path())
@@ -138,12 +153,9 @@ func writeChart(buf *bytes.Buffer, c config, runs []trial) error {
 		p.Title.TextStyle.Font.Size = 11
 		p.Y.Label.Text = pn.ylab
 		p.X.Label.Text = "time (s)"
-		p.X.Min, p.X.Max = 0, full.Total().Seconds()
 		if pn.log {
 			p.Y.Scale = plot.LogScale{}
 			p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
-		} else {
-			p.Y.Min = 0
 		}
 		p.Add(plotter.NewGrid())
 		ymax := 0.0
@@ -178,6 +190,13 @@ func writeChart(buf *bytes.Buffer, c config, runs []trial) error {
 			ln.Color, ln.Dashes = modeStyle(s.key)
 			ln.Width = vg.Points(1.3)
 			p.Add(ln)
+		}
+		// After the lines: Add widens the axes to their data.
+		p.X.Min, p.X.Max = 0, full.Total().Seconds()
+		if pn.log {
+			p.Y.Min, p.Y.Max = 1, max(10, ymax*1.5)
+		} else {
+			p.Y.Min, p.Y.Max = 0, ymax*1.08
 		}
 		top := H - vg.Points(header) - vg.Points(rowH)*vg.Length(i)
 		p.Draw(draw.Crop(dc, margin, -margin, top-vg.Points(rowH), top-H-6))

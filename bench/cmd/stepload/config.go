@@ -41,6 +41,8 @@ type config struct {
 	SVG      string // chart file; empty: none
 	Httpdemo string // prebuilt binary; empty: build one
 	HAProxy  string // haproxy binary name or path
+	Save     string // write the raw results here, as JSON
+	Replay   string // read the raw results from here instead of measuring
 }
 
 // Mode keys, in the order the comparison runs them.
@@ -154,6 +156,8 @@ Flags:
 	fs.StringVar(&c.Out, "out", "", "also write the Markdown to this `file`")
 	fs.StringVar(&c.SVG, "svg", "", "write the chart (goodput, p99, limit over time, per mode) to this `file`")
 	fs.StringVar(&c.Httpdemo, "httpdemo", "", "use this prebuilt httpdemo `binary` instead of building one")
+	fs.StringVar(&c.Save, "save", "", "also write every request's outcome and every limit reading to this JSON `file`, for -replay")
+	fs.StringVar(&c.Replay, "replay", "", "measure nothing: rebuild the report and chart from a -save `file` (with the flags that made it)")
 	fs.StringVar(&c.HAProxy, "haproxy", c.HAProxy, "HAProxy `binary`; the haproxy mode is skipped, with a note, when it is not found")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -41,29 +42,33 @@ func run(args []string, stdout, stderr io.Writer) int {
 		NumCPU:    runtime.NumCPU(),
 		LoadStart: loadAverage(),
 	}
-	bin := c.Httpdemo
-	if bin == "" {
-		dir, err := os.MkdirTemp("", "stepload-")
-		if err != nil {
-			fmt.Fprintf(stderr, "stepload: %v\n", err)
-			return 1
-		}
-		defer os.RemoveAll(dir)
-		fmt.Fprintln(stderr, "stepload: building httpdemo")
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		bin, err = demorun.Build(ctx, dir)
-		cancel()
-		if err != nil {
+	var res results
+	if c.Replay != "" {
+		if res, err = loadResults(c.Replay); err != nil {
 			fmt.Fprintln(stderr, err)
 			return 1
 		}
+		// The report describes the run that measured, under its flags;
+		// only where this one writes comes from the command line.
+		res.Config.Out, res.Config.SVG, res.Config.Save = c.Out, c.SVG, c.Save
+		c, env = res.Config, res.Env
+	} else {
+		if res, err = build(c, stderr); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		env.Took = time.Since(env.Date)
+		env.LoadEnd = loadAverage()
+		res.Config, res.Env = c, env
 	}
 
-	res := measure(c, bin, stderr)
-	env.Took = time.Since(env.Date)
-	env.LoadEnd = loadAverage()
-
 	status := 0
+	if c.Save != "" {
+		if err := saveResults(c.Save, res); err != nil {
+			fmt.Fprintln(stderr, err)
+			status = 1
+		}
+	}
 	for _, p := range res.problems() {
 		fmt.Fprintln(stderr, p)
 		status = 1
@@ -88,14 +93,76 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return status
 }
 
+// build builds httpdemo (unless c names one) and measures with it.
+func build(c config, progress io.Writer) (results, error) {
+	bin := c.Httpdemo
+	if bin == "" {
+		dir, err := os.MkdirTemp("", "stepload-")
+		if err != nil {
+			return results{}, fmt.Errorf("stepload: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		fmt.Fprintln(progress, "stepload: building httpdemo")
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		bin, err = demorun.Build(ctx, dir)
+		cancel()
+		if err != nil {
+			return results{}, err
+		}
+	}
+	return measure(c, bin, progress), nil
+}
+
+// saveResults writes res to path as JSON, errors as their text.
+func saveResults(path string, res results) error {
+	for _, rs := range [][]trial{res.Sweep, res.Runs} {
+		for i := range rs {
+			if rs[i].Err != nil {
+				rs[i].ErrText = rs[i].Err.Error()
+			}
+		}
+	}
+	b, err := json.Marshal(res)
+	if err != nil {
+		return fmt.Errorf("stepload: save: %w", err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		return fmt.Errorf("stepload: save: %w", err)
+	}
+	return nil
+}
+
+// loadResults reads what saveResults wrote.
+func loadResults(path string) (results, error) {
+	var res results
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return res, fmt.Errorf("stepload: replay: %w", err)
+	}
+	if err := json.Unmarshal(b, &res); err != nil {
+		return res, fmt.Errorf("stepload: replay %s: %w", path, err)
+	}
+	for _, rs := range [][]trial{res.Sweep, res.Runs} {
+		for i := range rs {
+			if rs[i].ErrText != "" {
+				rs[i].Err = errors.New(rs[i].ErrText)
+			}
+		}
+	}
+	return res, nil
+}
+
 // results is everything measure found.
 type results struct {
-	Sweep     []trial       // the sweep's runs, in order
+	Config config      // what was asked; set by run, for -save
+	Env    environment // where and when; set by run, for -save
+
+	Sweep     []trial     // the sweep's runs, in order
 	SweepAt   []stepStats // each sweep run's 200% step
 	Best      int         // index into Sweep of the best fixed limit; -1 without a sweep
 	Fixed     int         // the fixed limit used for best-fixed and HAProxy; 0 if none
 	FixedArgs []string    // its admission flags
-	Runs      []trial       // the modes' runs, in c.Modes order
+	Runs      []trial     // the modes' runs, in c.Modes order
 	Skipped   []string    // modes not run, and why
 }
 

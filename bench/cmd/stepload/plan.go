@@ -79,30 +79,16 @@ type stepPacer struct {
 
 var _ vegeta.Pacer = stepPacer{}
 
-// hitsAt is how many requests should have been sent by t.
-func (p stepPacer) hitsAt(t time.Duration) float64 {
-	var hits float64
-	var start time.Duration
-	for _, s := range p.steps {
-		if t <= start {
-			break
-		}
-		d := min(t-start, s.Duration)
-		hits += s.Rate(p.capacity) * d.Seconds()
-		start += s.Duration
-	}
-	return hits
-}
-
-// timeOf is when the n-th request is due (the inverse of hitsAt), and false
-// if the schedule ends before it.
+// timeOf is when request n (from 0) is due: each step's requests evenly
+// spaced from its start at its rate. It returns false if the schedule ends
+// before n.
 func (p stepPacer) timeOf(n float64) (time.Duration, bool) {
 	var start time.Duration
 	var before float64 // requests due before this step
 	for _, s := range p.steps {
 		r := s.Rate(p.capacity)
 		in := r * s.Duration.Seconds()
-		if r > 0 && n <= before+in {
+		if r > 0 && n < before+in {
 			return start + time.Duration((n-before)/r*float64(time.Second)), true
 		}
 		before += in
@@ -111,18 +97,14 @@ func (p stepPacer) timeOf(n float64) (time.Duration, bool) {
 	return 0, false
 }
 
-// Pace implements vegeta.Pacer: no wait while behind the schedule, else
-// the wait until the next request is due; stop when the schedule has no
-// more requests.
+// Pace implements vegeta.Pacer: the wait until the next request is due (0
+// when behind the schedule), or stop when the schedule has no more.
 func (p stepPacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
-	if float64(hits) < math.Floor(p.hitsAt(elapsed)) {
-		return 0, false
-	}
-	due, ok := p.timeOf(float64(hits + 1))
+	due, ok := p.timeOf(float64(hits))
 	if !ok {
 		return 0, true
 	}
-	return due - elapsed, false
+	return max(0, due-elapsed), false
 }
 
 // Rate implements vegeta.Pacer.

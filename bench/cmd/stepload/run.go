@@ -40,7 +40,8 @@ type trial struct {
 	Limits   []limitPoint
 	Errors   map[string]int // each distinct failure other than 503, and how often
 	SlowSkew time.Duration  // when the downstream slowed, minus when its step began (0 without one)
-	Err      error          // the server or HAProxy failed to start or stop; the run may be partial
+	Err      error          `json:"-"` // the server or HAProxy failed to start or stop; the run may be partial
+	ErrText  string         // Err's text, kept by -save for -replay
 }
 
 // runMode starts m's server (and HAProxy), drives its schedule at it,
