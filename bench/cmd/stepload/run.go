@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -131,6 +132,10 @@ func metricName(limit string) string {
 	return "swapexec_executor_workers"
 }
 
+// addrPattern matches the host:port pairs in error messages, so that one
+// failure reached by many connections counts as one kind.
+var addrPattern = regexp.MustCompile(`\d+\.\d+\.\d+\.\d+:\d+`)
+
 // attackSteps sends m's schedule at target, open loop, and returns every
 // request's outcome; failures other than 503 are counted in errs by
 // message. It returns within the schedule plus 2×c.Timeout plus 5s,
@@ -176,7 +181,7 @@ func attackSteps(client *http.Client, c config, m mode, target string, began tim
 				if msg == "" {
 					msg = fmt.Sprintf("status %d", res.Code)
 				}
-				errs[msg]++
+				errs[addrPattern.ReplaceAllString(msg, "host:port")]++
 			}
 		case <-tick.C:
 			el := time.Since(began)
