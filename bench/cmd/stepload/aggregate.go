@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"slices"
 	"time"
+
+	"github.com/swapexec/swapexec/bench/internal/demorun"
 )
 
 // stepStats is what one step of one run measured.
@@ -100,20 +102,8 @@ func quantile(xs []time.Duration, q float64) time.Duration {
 	return xs[max(0, min(k, len(xs)-1))]
 }
 
-// median returns the middle of xs (the mean of the middle two for an even
-// count), or 0 for none. It sorts a copy.
-func median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	m := len(s) / 2
-	if len(s)%2 == 1 {
-		return s[m]
-	}
-	return (s[m-1] + s[m]) / 2
-}
+// median is demorun.Median, for the limit readings.
+func median(xs []float64) float64 { return demorun.Median(xs) }
 
 // settleBand is how near its final value a limit must stay to have
 // settled: within 15% of it, or 2, whichever is more (a limit of 16 that

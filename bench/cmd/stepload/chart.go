@@ -9,12 +9,13 @@ import (
 	"time"
 
 	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
+
+	"github.com/swapexec/swapexec/bench/internal/plotstyle"
 )
 
 // modeStyle is how a mode's lines look: Okabe and Ito's colour-blind-safe
@@ -148,11 +149,10 @@ func writeChart(buf *bytes.Buffer, c config, runs []trial, newCanvas func(w, h v
 		"swapexec: step load on /work (-work-slots %d -work-time %s), open loop; steps: %s", c.WorkSlots, c.WorkTime, stepNames(full)), labels)
 
 	for i, pn := range panels {
-		p := newPlot()
+		p := plotstyle.NewPlot()
 		p.Title.Text = pn.title
 		p.Title.TextStyle.Font.Size = 11
 		p.Y.Label.Text = pn.ylab
-		p.X.Label.Text = "time (s)"
 		if pn.log {
 			p.Y.Scale = plot.LogScale{}
 			p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
@@ -193,6 +193,14 @@ func writeChart(buf *bytes.Buffer, c config, runs []trial, newCanvas func(w, h v
 		}
 		// After the lines: Add widens the axes to their data.
 		p.X.Min, p.X.Max = 0, full.Total().Seconds()
+		p.X.Label.Text = "time (s); each tick is a step's start"
+		var ticks []plot.Tick
+		for j, st := range full {
+			at := full.Start(j).Seconds()
+			ticks = append(ticks, plot.Tick{Value: at, Label: fmt.Sprintf("%.0fs %s", at, st.Name)})
+		}
+		ticks = append(ticks, plot.Tick{Value: full.Total().Seconds(), Label: fmt.Sprintf("%.0fs", full.Total().Seconds())})
+		p.X.Tick.Marker = plot.ConstantTicks(ticks)
 		if pn.log {
 			p.Y.Min, p.Y.Max = 1, max(10, ymax*1.5)
 		} else {
@@ -204,9 +212,7 @@ func writeChart(buf *bytes.Buffer, c config, runs []trial, newCanvas func(w, h v
 	if _, err := cv.WriteTo(buf); err != nil {
 		return err
 	}
-	// As bench/cmd/report does: name fonts with Liberation Sans's metrics
-	// after it, so viewers without it keep the layout.
-	b := bytes.ReplaceAll(buf.Bytes(), []byte("font-family:Liberation Sans;"), []byte("font-family:'Liberation Sans',Arial,Helvetica,sans-serif;"))
+	b := plotstyle.WebFonts(buf.Bytes())
 	buf.Reset()
 	buf.Write(b)
 	return nil
@@ -216,7 +222,7 @@ type legendItem struct{ key, label string }
 
 // drawLegend writes the title and a legend of two columns.
 func drawLegend(c draw.Canvas, title string, items []legendItem) {
-	style := newPlot().Title.TextStyle
+	style := plotstyle.NewPlot().Title.TextStyle
 	style.XAlign, style.YAlign = draw.XLeft, draw.YTop
 	style.Font.Size = 11
 	y := c.Max.Y
@@ -242,17 +248,4 @@ func stepNames(sc schedule) string {
 		out += s.Name
 	}
 	return out
-}
-
-// newPlot returns a plot whose text is in Liberation Sans.
-func newPlot() *plot.Plot {
-	p := plot.New()
-	for _, f := range []*font.Font{
-		&p.Title.TextStyle.Font,
-		&p.X.Label.TextStyle.Font, &p.X.Tick.Label.Font,
-		&p.Y.Label.TextStyle.Font, &p.Y.Tick.Label.Font,
-	} {
-		f.Variant = "Sans"
-	}
-	return p
 }

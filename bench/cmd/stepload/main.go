@@ -189,10 +189,9 @@ func measure(c config, bin string, progress io.Writer) results {
 			res.SweepAt = append(res.SweepAt, st[m.Steps.stepIndex("200%")])
 		}
 		if res.Best = sweepChoice(res.SweepAt); res.Best >= 0 {
-			args := res.Sweep[res.Best].Mode.Args
-			fmt.Sscan(args[1], &res.Fixed) // args are "-workers", N, admission...
-			res.FixedArgs = args[2:]
-			fmt.Fprintf(progress, "stepload: best fixed limit: %s\n", joinArgs(args))
+			m := res.Sweep[res.Best].Mode
+			res.Fixed, res.FixedArgs = m.ConstLimit, m.Admission
+			fmt.Fprintf(progress, "stepload: best fixed limit: %s\n", m.Label)
 		}
 	}
 	for _, m := range buildModes(c, res.Fixed, res.FixedArgs) {

@@ -16,7 +16,8 @@ type mode struct {
 
 	// Limit is how the run's limit is known: "adaptive" reads
 	// swapexec_adaptive_limit from /metrics, "workers" reads
-	// swapexec_executor_workers, and "" means the fixed ConstLimit.
+	// swapexec_executor_workers, and "" means the fixed ConstLimit (which
+	// a sweep mode also sets to its -workers).
 	Limit      string
 	ConstLimit int
 
@@ -25,6 +26,9 @@ type mode struct {
 	HAProxy int
 	// Backend is httpdemo's -backend: chanpool when empty.
 	Backend string
+	// Admission is a sweep mode's flags for what happens past the limit
+	// (ConstLimit), for the best-fixed mode to reuse.
+	Admission []string
 }
 
 // generatorSlots multiplies the downstream's slots in the generator
@@ -101,7 +105,8 @@ func sweepModes(c config) []mode {
 			args := []string{"-workers", strconv.Itoa(n)}
 			args = append(args, admissionArgs(adm, c.MaxWait)...)
 			out = append(out, mode{Key: "sweep", Label: joinArgs(args), Args: args,
-				Steps: overloadSchedule(min(c.Ref, sweepWarmup), c.SweepOn), Limit: limitWorkers})
+				Steps: overloadSchedule(min(c.Ref, sweepWarmup), c.SweepOn), Limit: limitWorkers,
+				ConstLimit: n, Admission: admissionArgs(adm, c.MaxWait)})
 		}
 	}
 	return out

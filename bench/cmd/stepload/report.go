@@ -188,6 +188,13 @@ func writeGoals(w io.Writer, c config, res results) {
 		fmt.Fprintf(w, "- **%s at 200%%**: goodput %.0f/s = %.2f× capacity (goal ≥ 0.95×: %s); 2xx p99 %s = %.1f× the unloaded p99 %s (goal ≤ 3×: %s; %.1f× its own unloaded p99 %s)\n",
 			r.Mode.Label, s.Goodput, s.Goodput/capacity, verdict(good), fmtDur(s.P99), ratio(s.P99, ref), fmtDur(ref), verdict(fast), ratio(s.P99, own.P99), fmtDur(own.P99))
 	}
+	if r, ok := byKey[modeAIMD]; ok {
+		if s, ok := at(r, overload); ok {
+			fmt.Fprintf(w, "- **AIMD's limit at 200%%: %s**, against a downstream of %d slots: AIMD backs off only on a drop or a run time above AIMDConfig.Timeout "+
+				"(5 s by default; httpdemo has no flag for it), and /work gives neither, so the limit climbs toward -limit-max "+
+				"and requests wait inside the handler for the downstream's slots\n", fmtLimit(s), c.WorkSlots)
+		}
+	}
 	g2, okG2 := byKey[modeGradient2]
 	best, okBest := byKey[modeBestFixed]
 	if okG2 && okBest {
@@ -205,6 +212,18 @@ func writeGoals(w io.Writer, c config, res results) {
 		}
 		fmt.Fprintf(w, "- **gradient2 goodput vs the best fixed limit (%s), every step** (goal ≥ 0.90×): %s; worst %.2f×: %s\n",
 			joinArgs(best.Mode.Args), strings.Join(cells, ", "), worst, verdict(worst >= 0.90))
+		// One run of a fixed limit can be unlucky on a shared machine;
+		// the sweep's best 200% goodput is a second, independent bar.
+		if s, ok := at(g2, overload); ok && len(res.SweepAt) > 0 {
+			top, name := 0.0, ""
+			for i, st := range res.SweepAt {
+				if st.Goodput > top {
+					top, name = st.Goodput, res.Sweep[i].Mode.Label
+				}
+			}
+			fmt.Fprintf(w, "  - and at 200%% vs the most goodput of any fixed limit in the sweep (%s, %.0f/s): %.2f×: %s\n",
+				name, top, s.Goodput/top, verdict(s.Goodput >= 0.90*top))
+		}
 	}
 	if okG2 {
 		var cells []string
@@ -339,18 +358,5 @@ func fmtCount(n, total int) string {
 	return fmt.Sprintf("%d (%.1f%%)", n, 100*float64(n)/float64(total))
 }
 
-// fmtDur formats d with about three significant figures; zero is "–".
-func fmtDur(d time.Duration) string {
-	switch {
-	case d <= 0:
-		return "–"
-	case d < time.Millisecond:
-		return fmt.Sprintf("%.0fµs", float64(d)/float64(time.Microsecond))
-	case d < 10*time.Millisecond:
-		return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond))
-	case d < time.Second:
-		return fmt.Sprintf("%.0fms", float64(d)/float64(time.Millisecond))
-	default:
-		return fmt.Sprintf("%.2fs", d.Seconds())
-	}
-}
+// fmtDur formats d as every bench report does; zero is "–".
+func fmtDur(d time.Duration) string { return demorun.FormatDuration(d) }
