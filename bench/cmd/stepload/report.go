@@ -57,12 +57,12 @@ func writeReport(w io.Writer, c config, env environment, res results) {
 	fmt.Fprintf(w, "- limit: /metrics read every %s (swapexec_adaptive_limit, or swapexec_executor_workers; HAProxy's is its maxconn), "+
 		"median of the step (min–max); settled: when, after the step began, it entered for good the band of ±15%% (at least ±2) around the median of the step's last quarter\n", c.Scrape)
 
-	writeGenerator(w, c, res)
 	fmt.Fprintf(w, "- one run per cell, on a shared machine: a stall of the machine during a step shows as a dip in goodput or a jump in p99 "+
 		"of whichever mode was running (see the chart); trust differences that hold across steps and across runs, not one cell\n")
 	if c.SVG != "" && c.Out != "" && filepath.Dir(c.SVG) == filepath.Dir(c.Out) {
 		fmt.Fprintf(w, "\n![Goodput, 2xx p99 and the limit over time, per mode](%s)\n", filepath.Base(c.SVG))
 	}
+	writeGenerator(w, c, res)
 	if len(res.Sweep) > 0 {
 		writeSweep(w, c, res)
 	}
