@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"os"
 	"runtime"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/swapexec/swapexec/bench/internal/cliflag"
@@ -32,9 +30,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		Command:   commandLine(args),
 		GoVersion: runtime.Version(),
 		OSArch:    runtime.GOOS + "/" + runtime.GOARCH,
-		CPU:       cpuModel(),
+		CPU:       demorun.CPUModel(),
 		NumCPU:    runtime.NumCPU(),
-		LoadStart: loadAverage(),
+		LoadStart: demorun.LoadAverage(),
 	}
 
 	bin := c.Httpdemo
@@ -57,7 +55,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	sums, problems := measure(c, bin, stderr)
 	env.Took = time.Since(env.Date)
-	env.LoadEnd = loadAverage()
+	env.LoadEnd = demorun.LoadAverage()
 
 	status := 0
 	if len(problems) > 0 {
@@ -165,16 +163,7 @@ func measureBackend(c config, bin, backend string, round int, progress io.Writer
 
 // commandLine returns the command that ran, args quoted where a shell
 // needs it.
-func commandLine(args []string) string {
-	line := "go run ./bench/cmd/load"
-	for _, a := range args {
-		if a == "" || strings.ContainsAny(a, " \t\n\"'\\$`*?[]{}()<>|&;#~") {
-			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
-		}
-		line += " " + a
-	}
-	return line
-}
+func commandLine(args []string) string { return demorun.CommandLine("go run ./bench/cmd/load", args) }
 
 // writeFile writes the report to path.
 func writeFile(path string, c config, env environment, sums []summary, problems []string) error {
@@ -190,35 +179,6 @@ func writeFile(path string, c config, env environment, sums []summary, problems 
 		return fmt.Errorf("load: write %s: %w", path, err)
 	}
 	return nil
-}
-
-// cpuModel returns the CPU's model name from /proc/cpuinfo, or GOARCH.
-func cpuModel() string {
-	f, err := os.Open("/proc/cpuinfo")
-	if err != nil {
-		return runtime.GOARCH
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return runtime.GOARCH
-}
-
-// loadAverage returns the 1, 5 and 15 minute load averages, or "?".
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	fields := strings.Fields(string(b))
-	if len(fields) < 3 {
-		return "?"
-	}
-	return strings.Join(fields[:3], " ")
 }
 
 // tempDir makes a directory for the build and returns it with its remover.

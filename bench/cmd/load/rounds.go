@@ -3,6 +3,8 @@ package main
 import (
 	"slices"
 	"time"
+
+	"github.com/swapexec/swapexec/bench/internal/demorun"
 )
 
 // overRounds is one backend's fixed-rate or maximum runs summarised over
@@ -82,20 +84,5 @@ func summariseRuns(runs []summary, noneRate map[int]float64) overRounds {
 	return o
 }
 
-// number is what median can average.
-type number interface{ ~int64 | ~float64 }
-
-// median returns the middle value of xs, the mean of the two middle ones
-// for an even count, or 0 for none. It sorts a copy; xs is left as is.
-func median[T number](xs []T) T {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	mid := len(s) / 2
-	if len(s)%2 == 1 {
-		return s[mid]
-	}
-	return (s[mid-1] + s[mid]) / 2
-}
+// median returns the middle value of xs (demorun.Median).
+func median[T demorun.Number](xs []T) T { return demorun.Median(xs) }

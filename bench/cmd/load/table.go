@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/swapexec/swapexec/bench/internal/demorun"
 )
 
 // environment describes the machine and the run, for the report's header.
@@ -185,19 +187,5 @@ func fmtErrors(n, total uint64) string {
 	return fmt.Sprintf("%d (%.1f%%)", n, 100*float64(n)/float64(total))
 }
 
-// fmtDur formats d with three significant figures or so, in the unit that
-// suits it; zero (no samples) is "–".
-func fmtDur(d time.Duration) string {
-	switch {
-	case d <= 0:
-		return "–"
-	case d < time.Millisecond:
-		return fmt.Sprintf("%.0fµs", float64(d)/float64(time.Microsecond))
-	case d < 10*time.Millisecond:
-		return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond))
-	case d < time.Second:
-		return fmt.Sprintf("%.0fms", float64(d)/float64(time.Millisecond))
-	default:
-		return fmt.Sprintf("%.2fs", d.Seconds())
-	}
-}
+// fmtDur formats d as every bench report does; zero (no samples) is "–".
+func fmtDur(d time.Duration) string { return demorun.FormatDuration(d) }

@@ -11,11 +11,12 @@ import (
 
 	"golang.org/x/perf/benchunit"
 	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgsvg"
+
+	"github.com/swapexec/swapexec/bench/internal/plotstyle"
 )
 
 // baselines are the impl names of the comparison baselines in bench; the
@@ -106,10 +107,7 @@ func writeChart(w io.Writer, s *summary, subtitle string) error {
 	if _, err := c.WriteTo(&buf); err != nil {
 		return err
 	}
-	// vgsvg names only the font it measured the text with. Liberation Sans
-	// has Arial's metrics, so naming Arial and Helvetica after it keeps the
-	// layout on viewers that lack it, instead of a browser's default serif.
-	svg := bytes.ReplaceAll(buf.Bytes(), []byte("font-family:Liberation Sans;"), []byte("font-family:'Liberation Sans',Arial,Helvetica,sans-serif;"))
+	svg := plotstyle.WebFonts(buf.Bytes())
 	_, err := w.Write(svg)
 	return err
 }
@@ -159,7 +157,7 @@ func charted(t *table) bool {
 
 // drawHeader writes the title, the subtitle and a one-line legend.
 func drawHeader(c draw.Canvas, subtitle string, impls []string, colors map[string]color.Color) {
-	style := newPlot().Title.TextStyle
+	style := plotstyle.NewPlot().Title.TextStyle
 	style.XAlign, style.YAlign = draw.XLeft, draw.YTop
 	y := c.Max.Y
 	c.FillText(style, vg.Point{X: c.Min.X, Y: y}, "swapexec: executor backends and baselines")
@@ -243,7 +241,7 @@ func panelPlot(s *summary, pn panel, impls []string, colors map[string]color.Col
 		suffix = "B"
 	}
 
-	p := newPlot()
+	p := plotstyle.NewPlot()
 	p.Title.Text = pn.title
 	if len(scales) > 0 {
 		p.Title.Text += " (scale " + strings.Join(scales, ", ") + ")"
@@ -299,20 +297,6 @@ func panelPlot(s *summary, pn panel, impls []string, colors map[string]color.Col
 	p.X.Tick.Marker = plot.ConstantTicks(ticks)
 	p.X.Tick.Length = 0
 	return p, nil
-}
-
-// newPlot returns a plot whose text is in Liberation Sans, which reads
-// better than gonum's default serif at small sizes.
-func newPlot() *plot.Plot {
-	p := plot.New()
-	for _, f := range []*font.Font{
-		&p.Title.TextStyle.Font,
-		&p.X.Label.TextStyle.Font, &p.X.Tick.Label.Font,
-		&p.Y.Label.TextStyle.Font, &p.Y.Tick.Label.Font,
-	} {
-		f.Variant = "Sans"
-	}
-	return p
 }
 
 // groupLabel names a table row in the chart: the benchmark ("ants" for
