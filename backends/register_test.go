@@ -12,6 +12,7 @@ import (
 
 	"github.com/swapexec/swapexec/backends"
 	"github.com/swapexec/swapexec/executor"
+	"github.com/swapexec/swapexec/executor/backend"
 	"github.com/swapexec/swapexec/executor/executortest"
 )
 
@@ -29,7 +30,7 @@ type goPool struct {
 }
 
 func newGoPool(cfg executor.Config) (executor.Executor, error) {
-	cfg, err := cfg.Normalize()
+	cfg, err := backend.Normalize(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("gopool: %w", err)
 	}
@@ -76,7 +77,7 @@ func (p *goPool) Submit(task func()) error {
 		defer func() { <-p.slots }()
 		p.running <- struct{}{}
 		defer func() { <-p.running }()
-		executor.RunTask(task, p.cfg.PanicHandler)
+		backend.RunTask(task, p.cfg.PanicHandler)
 	}()
 	return nil
 }

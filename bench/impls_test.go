@@ -9,6 +9,7 @@ import (
 
 	"github.com/swapexec/swapexec/backends"
 	"github.com/swapexec/swapexec/executor"
+	"github.com/swapexec/swapexec/executor/backend"
 )
 
 // impl is one contender: a name for the impl= dimension and a constructor.
@@ -93,7 +94,7 @@ func (g *goPerTask) Shutdown(ctx context.Context) error { return waitCtx(ctx, g.
 type errgroupExec struct{ g errgroup.Group }
 
 func newErrgroup(cfg executor.Config) (executor.Executor, error) {
-	cfg, err := cfg.Normalize()
+	cfg, err := backend.Normalize(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +127,7 @@ type bareChan struct {
 }
 
 func newBareChan(cfg executor.Config) (executor.Executor, error) {
-	cfg, err := cfg.Normalize()
+	cfg, err := backend.Normalize(cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -3,7 +3,6 @@ package executor
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync/atomic"
 )
 
@@ -107,19 +106,4 @@ func submitAbandonable(ctx context.Context, ex Executor, task func()) error {
 		// about to return nil): report what it says.
 		return <-result
 	}
-}
-
-// CheckResize returns nil if workers is a bound Resize accepts for an
-// executor with queueSize (at least 1, and workers+queueSize at most
-// MaxCapacity), or else an error wrapping ErrInvalidConfig that names the
-// value and what is allowed. Backends call it first thing in Resize.
-func CheckResize(workers, queueSize int) error {
-	if workers < 1 {
-		return fmt.Errorf("%w: Resize(%d); want 1 or more workers", ErrInvalidConfig, workers)
-	}
-	if workers > MaxCapacity-queueSize {
-		return fmt.Errorf("%w: Resize(%d) with QueueSize %d; want workers+QueueSize at most %d (executor.MaxCapacity)",
-			ErrInvalidConfig, workers, queueSize, MaxCapacity)
-	}
-	return nil
 }

@@ -3,7 +3,6 @@ package executor_test
 import (
 	"context"
 	"errors"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -164,29 +163,5 @@ func TestSubmitContextUsesAbility(t *testing.T) {
 	<-done
 	if n := p.calls.Load(); n != 1 {
 		t.Errorf("calls to the executor's own SubmitContext: got %d, want 1", n)
-	}
-}
-
-func TestCheckResize(t *testing.T) {
-	for _, tc := range []struct {
-		workers, queue int
-		wantErr        string
-	}{
-		{1, 0, ""},
-		{executor.MaxCapacity - 5, 5, ""},
-		{0, 0, "Resize(0)"},
-		{-2, 0, "Resize(-2)"},
-		{executor.MaxCapacity - 4, 5, "QueueSize 5"},
-	} {
-		err := executor.CheckResize(tc.workers, tc.queue)
-		if tc.wantErr == "" {
-			if err != nil {
-				t.Errorf("CheckResize(%d, %d) = %v; want nil", tc.workers, tc.queue, err)
-			}
-			continue
-		}
-		if !errors.Is(err, executor.ErrInvalidConfig) || !strings.Contains(err.Error(), tc.wantErr) {
-			t.Errorf("CheckResize(%d, %d) = %v; want ErrInvalidConfig naming %q", tc.workers, tc.queue, err, tc.wantErr)
-		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/panjf2000/ants/v2"
 
 	"github.com/swapexec/swapexec/executor"
+	"github.com/swapexec/swapexec/executor/backend"
 )
 
 var (
@@ -141,8 +142,8 @@ type Pool struct {
 	resizeMu  sync.Mutex
 	gen       uint32
 
-	counters executor.Counters // submitted, completed, rejected
-	panicked atomic.Uint64     // counted in onPanic, see New
+	counters backend.Counters // submitted, completed, rejected
+	panicked atomic.Uint64    // counted in onPanic, see New
 
 	// testHookGaveUp, if set (by tests, before the Pool is used), is called
 	// by a SubmitContext whose ctx ended while it waited, before it takes
@@ -162,7 +163,7 @@ type Pool struct {
 // Submit; ants' purge and ticktock goroutines for this pool start at once
 // and end in Shutdown.
 func New(cfg executor.Config) (*Pool, error) {
-	cfg, err := cfg.Normalize()
+	cfg, err := backend.Normalize(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("antspool: %w", err)
 	}
@@ -547,7 +548,7 @@ func (p *Pool) work(task func()) {
 	// for: ants counts it as busy until work returns.)
 	for {
 		if task != nil {
-			executor.RunTask(task, p.onPanic) // panics are counted in onPanic
+			backend.RunTask(task, p.onPanic) // panics are counted in onPanic
 			p.counters.Completed(false)
 		}
 		if p.shrinking.Load() != 0 {
@@ -721,7 +722,7 @@ func (p *Pool) settle(s, d uint64) {
 // list instead, which never holds more than the growth and whose array is
 // kept for reuse. Resize may be called concurrently with every other method.
 func (p *Pool) Resize(workers int) error {
-	if err := executor.CheckResize(workers, p.queueSize); err != nil {
+	if err := backend.CheckResize(workers, p.queueSize); err != nil {
 		return fmt.Errorf("antspool: %w", err)
 	}
 	p.resizeMu.Lock()

@@ -24,12 +24,12 @@
 //     The ants pool itself always runs non-blocking, so no caller ever waits
 //     inside ants.
 //   - PanicHandler receives every task panic: each task runs inside
-//     executor.RunTask, so ants' own panic handling (which would end the
+//     backend.RunTask, so ants' own panic handling (which would end the
 //     worker goroutine) never sees one. A panic is counted in
 //     Stats.Panicked before the handler is called, so one whose handler
 //     calls runtime.Goexit (as t.FailNow does) is counted too.
 //   - Sizes: Workers+QueueSize is at most executor.MaxCapacity, checked by
-//     Config.Normalize, so New never allocates more than about 32 MiB of
+//     backend.Normalize, so New never allocates more than about 32 MiB of
 //     queue; ants itself preallocates nothing.
 //
 // # SubmitContext, TrySubmit and Resize

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/swapexec/swapexec/executor"
+	"github.com/swapexec/swapexec/executor/backend"
 )
 
 var (
@@ -83,7 +84,7 @@ type Pool struct {
 	withdrawn atomic.Uint64 // calls that returned an error other than ErrNilTask
 	shutdown  sync.Once
 	seal      sync.Once
-	high      executor.HighWater // keeps Stats' Submitted monotonic; see Stats
+	high      backend.Monotonic // keeps Stats' Submitted monotonic; see Stats
 
 	// mu guards the fields below, and every start and exit of a worker
 	// goroutine (so Stats sees a retired worker's counts exactly once).
@@ -123,11 +124,11 @@ type worker struct {
 
 // New starts cfg.Workers worker goroutines and returns the pool. It returns
 // an error wrapping executor.ErrInvalidConfig if cfg is invalid (see
-// executor.Config.Normalize: negative sizes, Workers+QueueSize above
+// backend.Normalize: negative sizes, Workers+QueueSize above
 // executor.MaxCapacity). The goroutines run until Shutdown, or until Resize
 // retires them.
 func New(cfg executor.Config) (*Pool, error) {
-	cfg, err := cfg.Normalize()
+	cfg, err := backend.Normalize(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("chanpool: %w", err)
 	}
@@ -421,7 +422,7 @@ func (p *Pool) withdraw(err error) error {
 // current task; a running task is never interrupted. Once the tasks that
 // were running have finished, at most workers tasks run at once.
 func (p *Pool) Resize(workers int) error {
-	if err := executor.CheckResize(workers, p.queueSize); err != nil {
+	if err := backend.CheckResize(workers, p.queueSize); err != nil {
 		return fmt.Errorf("chanpool: %w", err)
 	}
 	p.mu.Lock()
@@ -462,7 +463,7 @@ type loop struct {
 // as this one ends. Under GODEBUG=panicnil=1 a task's panic(nil) also
 // reaches run's recover as nil, but that recover stops it: run returns, and
 // work hands a *runtime.PanicNilError to the PanicHandler, as
-// executor.RunTask does.
+// backend.RunTask does.
 func (p *Pool) work(w *worker) {
 	l := loop{w: w, completed: w.state.Load() / 2}
 	defer func() {
@@ -507,7 +508,7 @@ func (p *Pool) exit(l *loop) {
 // exit. A panicking task ends run early: its deferred function hands the
 // value to the PanicHandler, counts the task as finished, and run returns
 // false for work to call it again. One deferred recover per run of tasks,
-// rather than executor.RunTask around each one, keeps the per-task path as
+// rather than backend.RunTask around each one, keeps the per-task path as
 // short as the book's loop.
 func (p *Pool) run(l *loop) (exit bool) {
 	defer func() {
@@ -556,7 +557,7 @@ func (p *Pool) handlePanic(l *loop, v any) {
 			p.replace(l)
 		}
 	}()
-	executor.HandlePanic(v, p.onPanic)
+	backend.HandlePanic(v, p.onPanic)
 	returned = true
 }
 

@@ -122,7 +122,7 @@ func TestPanicNilKeepsCapacity(t *testing.T) {
 	}
 	// Under GODEBUG=panicnil=1 recover() returns nil, yet it is a panic
 	// all the same: the handler gets a *runtime.PanicNilError, as from
-	// executor.RunTask.
+	// backend.RunTask.
 	wantPanicked := uint64(n)
 	s := p.Stats()
 	if s.Submitted != n+workers || s.Completed != n+workers || s.Panicked != wantPanicked || handled.Load() != int64(wantPanicked) {

@@ -21,7 +21,7 @@
 // channel's buffer with nils.
 //
 // Beyond the book: a panicking task is recovered, its value handed to
-// Config.PanicHandler through executor.HandlePanic, and its worker keeps
+// Config.PanicHandler through backend.HandlePanic, and its worker keeps
 // serving (one deferred recover covers a worker's whole run of tasks, so a
 // task that returns pays for none); a task that calls runtime.Goexit ends
 // only its worker's goroutine, which is replaced at once; Submit never

@@ -165,7 +165,7 @@ func TestPanicHandlerGoexitCounted(t *testing.T) {
 
 // TestPanicNilCounted: panic(nil) is a panic, handed to PanicHandler as a
 // *runtime.PanicNilError and counted, both by default and under
-// GODEBUG=panicnil=1, where recover returns nil for it (executor.RunTask
+// GODEBUG=panicnil=1, where recover returns nil for it (backend.RunTask
 // tells it from Goexit); TestPanicNilCountedOldSemantics reruns this test
 // that way.
 func TestPanicNilCounted(t *testing.T) {

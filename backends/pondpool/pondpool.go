@@ -10,6 +10,7 @@ import (
 	"github.com/alitto/pond/v2"
 
 	"github.com/swapexec/swapexec/executor"
+	"github.com/swapexec/swapexec/executor/backend"
 )
 
 var (
@@ -110,7 +111,7 @@ func (s *slot) runSlot() {
 	s.task = nil // do not keep the task reachable after it ran
 	s.busy.Store(0)
 	defer p.release()
-	executor.RunTask(task, p.onPanic)
+	backend.RunTask(task, p.onPanic)
 }
 
 // Slots sizing: twice Workers+QueueSize (a slot is held from Submit until
@@ -157,7 +158,7 @@ func (p *Pool) growSlots(capacity int) {
 // is; pond allocates its queue as tasks arrive and starts no goroutine until
 // then.
 func New(cfg executor.Config) (*Pool, error) {
-	cfg, err := cfg.Normalize()
+	cfg, err := backend.Normalize(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("pondpool: %w", err)
 	}
@@ -302,12 +303,12 @@ func refused(err error) {
 	panic("pondpool: pond refused an admitted task: " + err.Error())
 }
 
-// runTask runs task inside executor.RunTask, which hands a panic to
+// runTask runs task inside backend.RunTask, which hands a panic to
 // PanicHandler (through onPanic, which counts it), and then frees the room
 // the task held, also if the task or the handler called runtime.Goexit.
 func (p *Pool) runTask(task func()) {
 	defer p.release()
-	executor.RunTask(task, p.onPanic)
+	backend.RunTask(task, p.onPanic)
 }
 
 // Shutdown stops intake: every later Submit, SubmitContext, TrySubmit and

@@ -3,7 +3,7 @@ package pondpool
 import (
 	"fmt"
 
-	"github.com/swapexec/swapexec/executor"
+	"github.com/swapexec/swapexec/executor/backend"
 )
 
 // Resize sets the most tasks that run at once to workers. It returns an
@@ -23,7 +23,7 @@ import (
 // the new bound (right after a shrink) finds that out before it takes a
 // task, and leaves.
 func (p *Pool) Resize(workers int) error {
-	if err := executor.CheckResize(workers, p.queueSize); err != nil {
+	if err := backend.CheckResize(workers, p.queueSize); err != nil {
 		return fmt.Errorf("pondpool: %w", err)
 	}
 	p.mu.Lock()

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/swapexec/swapexec/executor"
+	"github.com/swapexec/swapexec/executor/backend"
 	"github.com/swapexec/swapexec/executor/executortest"
 )
 
@@ -24,7 +25,7 @@ func TestConformance(t *testing.T) {
 				if err != nil {
 					return nil, err
 				}
-				n, _ := cfg.Normalize() // valid: the backend accepted it
+				n, _ := backend.Normalize(cfg) // valid: the backend accepted it
 				e, err := New(ex, Options{Min: n.Workers, Max: n.Workers, Initial: n.Workers})
 				if err != nil {
 					_ = ex.Shutdown(context.Background())

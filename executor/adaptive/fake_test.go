@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/swapexec/swapexec/executor"
+	"github.com/swapexec/swapexec/executor/backend"
 )
 
 // fakePool is a small resizable executor for the tests: a goroutine per
@@ -22,7 +23,7 @@ type fakePool struct {
 	resized    chan int      // if not nil, gets every bound Resize sets
 	room       chan struct{} // closed, and replaced, when room may have appeared
 	wg         sync.WaitGroup
-	counters   executor.Counters
+	counters   backend.Counters
 }
 
 var (
@@ -91,7 +92,7 @@ func (p *fakePool) submit(ctx context.Context, task func(), try bool) error {
 
 func (p *fakePool) run(task func()) {
 	defer p.wg.Done()
-	panicked := executor.RunTask(task, func(any) {})
+	panicked := backend.RunTask(task, func(any) {})
 	p.mu.Lock()
 	p.running--
 	p.signalLocked()
@@ -106,7 +107,7 @@ func (p *fakePool) signalLocked() {
 }
 
 func (p *fakePool) Resize(workers int) error {
-	if err := executor.CheckResize(workers, 0); err != nil {
+	if err := backend.CheckResize(workers, 0); err != nil {
 		return err
 	}
 	p.mu.Lock()

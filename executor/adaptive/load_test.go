@@ -10,6 +10,7 @@ import (
 
 	"github.com/swapexec/swapexec/backends"
 	"github.com/swapexec/swapexec/executor"
+	"github.com/swapexec/swapexec/executor/backend"
 )
 
 // cyclingLimit changes the limit on every sample, through every value from
@@ -37,7 +38,7 @@ func resizableBackends(t testing.TB) map[string]func(executor.Config) (executor.
 	t.Helper()
 	out := map[string]func(executor.Config) (executor.Executor, error){
 		"fake": func(cfg executor.Config) (executor.Executor, error) {
-			cfg, err := cfg.Normalize()
+			cfg, err := backend.Normalize(cfg)
 			if err != nil {
 				return nil, err
 			}

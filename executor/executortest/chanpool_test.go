@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/swapexec/swapexec/executor"
+	"github.com/swapexec/swapexec/executor/backend"
 )
 
 // chanBug is a classic mistake of channel-based pools.
@@ -50,7 +51,7 @@ type chanPool struct {
 }
 
 func newChanPool(cfg executor.Config, b chanBug) (executor.Executor, error) {
-	cfg, err := cfg.Normalize()
+	cfg, err := backend.Normalize(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("chanpool: %w", err)
 	}
@@ -72,7 +73,7 @@ func newChanPool(cfg executor.Config, b chanBug) (executor.Executor, error) {
 			defer wg.Done()
 			<-p.start
 			for task := range p.tasks {
-				executor.RunTask(task, cfg.PanicHandler)
+				backend.RunTask(task, cfg.PanicHandler)
 			}
 		}()
 	}

@@ -65,7 +65,7 @@
 //     (custom error values and panic(nil) included), from the panicking
 //     goroutine's deferred recover; a PanicHandler that panics is survived;
 //     Workers tasks still run at once after more than Workers panics. (An
-//     executor using executor.RunTask logs the PanicHandler's own panic
+//     executor using backend.RunTask logs the PanicHandler's own panic
 //     with log/slog: one ERROR line per run is expected.)
 //   - Nonblocking: a fresh Nonblocking executor accepts Workers+QueueSize
 //     tasks at once, before its workers could get ready; the next Submit

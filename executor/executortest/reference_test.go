@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/swapexec/swapexec/executor"
+	"github.com/swapexec/swapexec/executor/backend"
 )
 
 // bug is one deliberate mistake the reference executor can be built with,
@@ -78,7 +79,7 @@ type refPool struct {
 	// when a task finishes, as a careless hand-written semaphore does.
 	wakes []chan struct{}
 
-	counters executor.Counters
+	counters backend.Counters
 	leak     chan struct{} // bugLeak: never closed
 	shutOnce bool          // bugShutdownRacy: read and written without mu, on purpose
 }
@@ -99,7 +100,7 @@ func newBuggy(cfg executor.Config, b bug) (executor.Executor, error) {
 	if b == bugZeroMeansOne && cfg.Workers == 0 {
 		cfg.Workers = 1
 	}
-	cfg, err := cfg.Normalize()
+	cfg, err := backend.Normalize(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("refpool: %w", err)
 	}
@@ -179,7 +180,7 @@ func (p *refPool) run(task func()) (panicked bool) {
 			p.mu.Unlock()
 		}
 	}()
-	executor.RunTask(task, onPanic)
+	backend.RunTask(task, onPanic)
 	returned = true
 	return panicked
 }
@@ -322,7 +323,7 @@ func (p *refPool) Resize(workers int) error {
 	if workers < 1 && p.bug == bugResizeAcceptsZero {
 		return nil
 	}
-	if err := executor.CheckResize(workers, p.cfg.QueueSize); err != nil {
+	if err := backend.CheckResize(workers, p.cfg.QueueSize); err != nil {
 		return fmt.Errorf("refpool: %w", err)
 	}
 	p.mu.Lock()

@@ -64,9 +64,8 @@ func ExamplePanicError() {
 
 	g := group.New(pool)
 	g.Go(func() error {
-		var m map[string]int
-		m["x"] = 1 // assignment to entry in nil map
-		return nil
+		var cache map[string]int // never made: a bug
+		return store(cache, "x")
 	})
 	err = g.Wait()
 	var pe *group.PanicError
@@ -106,4 +105,10 @@ func ExampleGroup_SetLimit() {
 	}
 	fmt.Println("at most 2 at once:", peak.Load() <= 2)
 	// Output: at most 2 at once: true
+}
+
+// store puts v in m; it panics if m is nil.
+func store(m map[string]int, k string) error {
+	m[k]++
+	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/swapexec/swapexec/executor"
+	"github.com/swapexec/swapexec/executor/backend"
 )
 
 // errZeroGroup is the error of a Group not made by New or WithContext, or
@@ -236,7 +237,7 @@ func runTask(g *Group, f func() error, slot bool) {
 		}
 		g.wg.Done()
 	}()
-	executor.RunTask(func() { err = f() }, func(v any) {
+	backend.RunTask(func() { err = f() }, func(v any) {
 		err = &PanicError{Value: v, Stack: debug.Stack()}
 	})
 	finished = true

@@ -34,8 +34,8 @@ func TestMain(m *testing.M) {
 // hanging.
 const timeout = 10 * time.Second
 
-// backend is one executor the tests run on.
-type backend struct {
+// impl is one executor the tests run on.
+type impl struct {
 	name string
 	new  func(executor.Config) (executor.Executor, error)
 }
@@ -47,8 +47,8 @@ func adapt[P executor.Executor](newPool func(executor.Config) (P, error)) func(e
 // backends lists the three backends, and semPool, a reference executor
 // with TrySubmit, so that the TrySubmit paths are exercised whether or not
 // the backends implement it yet.
-func backends() []backend {
-	return []backend{
+func backends() []impl {
+	return []impl{
 		{"chanpool", adapt(chanpool.New)},
 		{"ants", adapt(antspool.New)},
 		{"pond", adapt(pondpool.New)},
@@ -68,7 +68,7 @@ func eachBackend(t *testing.T, cfg executor.Config, test func(t *testing.T, ex e
 	}
 }
 
-func newExecutor(t *testing.T, b backend, cfg executor.Config) executor.Executor {
+func newExecutor(t *testing.T, b impl, cfg executor.Config) executor.Executor {
 	t.Helper()
 	ex, err := b.new(cfg)
 	if err != nil {

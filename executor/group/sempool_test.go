@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/swapexec/swapexec/executor"
+	"github.com/swapexec/swapexec/executor/backend"
 )
 
 // semPool is a small reference executor with TrySubmit, so that the tests
@@ -30,7 +31,7 @@ var (
 )
 
 func newSemPool(cfg executor.Config) (*semPool, error) {
-	cfg, err := cfg.Normalize()
+	cfg, err := backend.Normalize(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +95,7 @@ func (p *semPool) start(task func()) error {
 		}()
 		p.run <- struct{}{}
 		defer func() { <-p.run }()
-		executor.RunTask(task, p.panicHandler)
+		backend.RunTask(task, p.panicHandler)
 	}()
 	return nil
 }
