@@ -3,6 +3,13 @@
 // exactly, so a program can switch to it from any other backend by name, and
 // it has every optional ability: Stats, SubmitContext, TrySubmit and Resize.
 //
+// Pick it when many goroutines each submit a task or a few (a server's
+// handlers, say): pond starts workers on demand, each ending when the queue
+// is empty, so an idle pool holds no goroutines, and in the bench shapes
+// with 10,000 and 100,000 submitters it was the fastest pool. What it
+// costs: handing over a tiny task takes a few times longer than chanpool's
+// channel send, and more from many submitters at once.
+//
 // # Who does what
 //
 // pond runs the tasks: it bounds how many run at once, queues the rest, and
