@@ -59,3 +59,60 @@ func ExampleSubmitContext() {
 	close(release)
 	// Output: true
 }
+
+// Try once, and do the work on the calling goroutine if the pool is full: a
+// handler that fans out on the pool it runs on never waits for itself.
+func ExampleTrySubmitter() {
+	pool, err := chanpool.New(executor.Config{Workers: 1})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer pool.Shutdown(context.Background())
+
+	release := make(chan struct{})
+	started := make(chan struct{})
+	pool.Submit(func() { close(started); <-release }) // holds the only worker
+	<-started
+
+	part := func() { fmt.Println("part done") }
+	var ex executor.Executor = pool
+	if ts, ok := ex.(executor.TrySubmitter); ok {
+		if err := ts.TrySubmit(part); errors.Is(err, executor.ErrOverloaded) {
+			fmt.Println("pool full: doing it here")
+			part()
+		}
+	}
+	close(release)
+	// Output:
+	// pool full: doing it here
+	// part done
+}
+
+// Change the bound while the pool runs: a waiting Submit gets in as soon as
+// the pool grows.
+func ExampleResizer() {
+	pool, err := chanpool.New(executor.Config{Workers: 1})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	release := make(chan struct{})
+	started := make(chan struct{})
+	pool.Submit(func() { close(started); <-release }) // holds the only worker
+	<-started
+
+	second := make(chan struct{})
+	go pool.Submit(func() { close(second) }) // waits: no room
+	var ex executor.Executor = pool
+	if err := ex.(executor.Resizer).Resize(2); err != nil {
+		fmt.Println(err)
+	}
+	<-second // started on the new worker while the first still runs
+	fmt.Println("workers:", pool.Stats().Workers)
+	close(release)
+	if err := pool.Shutdown(context.Background()); err != nil {
+		fmt.Println(err)
+	}
+	// Output: workers: 2
+}

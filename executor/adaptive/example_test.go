@@ -49,4 +49,7 @@ func Example() {
 	}
 	fmt.Println("limit within bounds:", ex.Limit() >= 2 && ex.Limit() <= 64)
 	fmt.Println("Stats().Workers is the limit:", ex.Stats().Workers == ex.Limit())
+	// Output:
+	// limit within bounds: true
+	// Stats().Workers is the limit: true
 }
