@@ -210,10 +210,27 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool), out io.Wr
 	if cfg.WorkSlowdownTime == 0 {
 		cfg.WorkSlowdownTime = 2 * cfg.WorkTime
 	}
+	if err := checkSizes(cfg); err != nil {
+		return cfg, err
+	}
 	if err := checkLimit(&cfg, given); err != nil {
 		return cfg, err
 	}
 	return cfg, nil
+}
+
+// checkSizes refuses -workers and -queue beyond what every executor accepts,
+// here, with the flags' names, rather than as a failed start.
+func checkSizes(cfg config) error {
+	if cfg.Backend == backendNone {
+		return nil
+	}
+	const most = executor.MaxCapacity
+	if cfg.Queue > most || cfg.Workers > most-cfg.Queue {
+		return fmt.Errorf("-workers %d and -queue %d: want -workers plus -queue at most %d (executor.MaxCapacity); a queue slot costs about 8 bytes, allocated at start",
+			cfg.Workers, cfg.Queue, most)
+	}
+	return nil
 }
 
 // checkLimit checks the -limit flags together, and sets LimitInitial from
