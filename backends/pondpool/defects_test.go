@@ -24,21 +24,22 @@ import (
 // reads two counters without a lock, and Stats once showed Queued -743.)
 func TestGauges(t *testing.T) {
 	for _, tc := range []struct {
-		taken, workers, queue int
-		running, queued       int
+		taken, workers, bound, queue int
+		running, queued              int
 	}{
-		{0, 0, 0, 0, 0},
-		{5, 2, 3, 2, 3},
-		{1, 3, 0, 1, 0},  // pond counts workers between tasks; only 1 task is taken
-		{4, 0, 8, 0, 4},  // admitted, not yet started
-		{9, 2, 3, 2, 3},  // more taken than Workers+QueueSize (a Resize down): Queued stays at most QueueSize
-		{0, 4, 3, 0, 0},  // idle: workers still counted by pond as they leave
-		{3, -1, 2, 0, 2}, // a negative count never shows through
+		{0, 0, 4, 0, 0, 0},
+		{5, 2, 4, 3, 2, 3},
+		{1, 3, 4, 0, 1, 0},     // pond counts workers between tasks; only 1 task is taken
+		{4, 0, 4, 8, 0, 4},     // admitted, not yet started
+		{9, 2, 4, 3, 2, 3},     // more taken than Workers+QueueSize (a Resize down): Queued stays at most QueueSize
+		{0, 4, 4, 3, 0, 0},     // idle: workers still counted by pond as they leave
+		{3, -1, 4, 2, 0, 2},    // a negative count never shows through
+		{20, 11, 8, 64, 8, 12}, // pond's workers past its bound after a Resize down and up (the soak saw 11 of 8)
 	} {
-		running, queued := gauges(tc.taken, tc.workers, tc.queue)
+		running, queued := gauges(tc.taken, tc.workers, tc.bound, tc.queue)
 		if running != tc.running || queued != tc.queued {
-			t.Errorf("gauges(taken %d, workers %d, queue %d): got Running %d, Queued %d; want %d, %d",
-				tc.taken, tc.workers, tc.queue, running, queued, tc.running, tc.queued)
+			t.Errorf("gauges(taken %d, workers %d, bound %d, queue %d): got Running %d, Queued %d; want %d, %d",
+				tc.taken, tc.workers, tc.bound, tc.queue, running, queued, tc.running, tc.queued)
 		}
 	}
 }

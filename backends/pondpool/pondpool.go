@@ -373,9 +373,10 @@ func (p *Pool) Stats() executor.Stats {
 	out := p.out.Load()
 	in := p.in.Load()
 	n := taken(in, out)
-	running, queued := gauges(n, int(p.pond.RunningWorkers()), p.queueSize)
+	workers := capacity(in) - p.queueSize
+	running, queued := gauges(n, int(p.pond.RunningWorkers()), workers, p.queueSize)
 	return executor.Stats{
-		Workers:   capacity(in) - p.queueSize,
+		Workers:   workers,
 		Running:   running,
 		Queued:    queued,
 		Submitted: out + uint64(n),
@@ -390,9 +391,13 @@ func (p *Pool) Stats() executor.Stats {
 // moment and which includes workers between two tasks. pond's own
 // WaitingTasks reads two counters without a lock and can go below zero
 // (issue 13), so it is not used. The results are never negative, Running
-// is at most taken, and Queued at most queueSize.
-func gauges(taken, workers, queueSize int) (running, queued int) {
-	running = max(0, min(workers, taken))
+// is at most taken and at most bound (pond's worker count can pass its
+// bound for a while after a Resize down and up again, as old workers finish
+// while new ones start: the soak saw 11 of 8; just after a shrink this
+// under-reports the tasks still running from before it), and Queued at
+// most queueSize.
+func gauges(taken, workers, bound, queueSize int) (running, queued int) {
+	running = max(0, min(workers, taken, bound))
 	queued = max(0, min(taken-running, queueSize))
 	return running, queued
 }
