@@ -114,7 +114,7 @@ func withLimit(ex executor.Executor, cfg config) (*adaptive.Executor, error) {
 	var err error
 	switch cfg.Limit {
 	case limitAIMD:
-		limit, err = adaptive.NewAIMD(adaptive.AIMDConfig{})
+		limit, err = adaptive.NewAIMD(adaptive.AIMDConfig{Timeout: cfg.AIMDTimeout})
 	case limitGradient2:
 		limit, err = adaptive.NewGradient2(adaptive.Gradient2Config{})
 	default:

@@ -58,6 +58,7 @@ type config struct {
 	LimitMin         int           // adaptive limits only: >= 1
 	LimitMax         int           // adaptive limits only: >= LimitMin
 	LimitInitial     int           // adaptive limits only: 0 (adaptive's default) or -workers when given
+	AIMDTimeout      time.Duration // -limit aimd only: run time past which a request counts as a drop; 0: adaptive's default
 
 	// WriteSlack is not a flag: WriteTimeout is the longest work plus
 	// WriteSlack (defaultWriteSlack; tests shorten it).
@@ -177,6 +178,8 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool), out io.Wr
 		"how the bound on running requests is set: `name` is "+strings.Join(limitNames(), ", ")+"\n(fixed: -workers; aimd, gradient2: adaptive, between -limit-min and -limit-max,\nstarting at -workers if given; pair them with -max-wait or -nonblocking)")
 	fs.Var(&intValue{&cfg.LimitMin, 1, "1 or more"}, "limit-min", "an adaptive -limit never goes below `n`")
 	fs.Var(&intValue{&cfg.LimitMax, 1, "1 or more"}, "limit-max", "an adaptive -limit never goes above `n`")
+	fs.Var(&durationValue{&cfg.AIMDTimeout, 0, "a duration of 0 or more, such as 50ms"}, "aimd-timeout",
+		"with -limit aimd, a request that ran longer than `duration` counts as a drop, and the limit backs off\n(0: Netflix's 5s, which a downstream that slows down but never fails may never reach)")
 
 	// Each flag falls back to its environment variable, checked the same
 	// way; a flag on the command line wins.
@@ -243,6 +246,9 @@ func checkLimit(cfg *config, given map[string]bool) error {
 		if given["max-wait"] {
 			return fmt.Errorf("-max-wait bounds the wait for an executor's worker: want another -backend than %s", backendNone)
 		}
+	}
+	if given["aimd-timeout"] && cfg.Limit != limitAIMD {
+		return fmt.Errorf("-aimd-timeout applies only to -limit %s, not -limit %s", limitAIMD, cfg.Limit)
 	}
 	if !cfg.adaptive() {
 		for _, name := range []string{"limit-min", "limit-max"} {

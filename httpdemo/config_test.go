@@ -75,6 +75,8 @@ func TestParseConfigRejects(t *testing.T) {
 		{"negative workers", []string{"-workers", "-1"}, nil, []string{"-workers", `"-1"`, "0 (one per CPU) or more"}},
 		{"workers not a number", []string{"-workers=four"}, nil, []string{"-workers", `"four"`, "or more"}},
 		{"negative queue", []string{"-queue", "-3"}, nil, []string{"-queue", `"-3"`, "0 (no queue) or more"}},
+		{"aimd timeout without aimd", []string{"-limit", "gradient2", "-aimd-timeout", "50ms"}, nil, []string{"-aimd-timeout", "-limit aimd", "not -limit gradient2"}},
+		{"negative aimd timeout", []string{"-limit", "aimd", "-aimd-timeout", "-1s"}, nil, []string{"-aimd-timeout", "0 or more"}},
 		{"queue too large", []string{"-queue", "9223372036854775807"}, nil, []string{"-queue 9223372036854775807", "at most 4194304"}},
 		{"queue past memory", []string{"-queue", "100000000000"}, nil, []string{"-queue 100000000000", "at most 4194304"}},
 		{"workers plus queue too large", []string{"-workers", "4194304", "-queue", "1"}, nil, []string{"-workers 4194304", "-queue 1", "at most 4194304"}},
@@ -148,7 +150,7 @@ func TestParseConfigHelp(t *testing.T) {
 		t.Fatalf("got %v, want flag.ErrHelp", err)
 	}
 	for _, name := range []string{"addr", "backend", "workers", "queue", "nonblocking", "shutdown-timeout", "drain-delay", "sleep", "max-requests", "log-format",
-		"max-wait", "work-slots", "work-time", "work-slowdown-at", "work-slowdown-time", "limit", "limit-min", "limit-max"} {
+		"max-wait", "work-slots", "work-time", "work-slowdown-at", "work-slowdown-time", "limit", "limit-min", "limit-max", "aimd-timeout"} {
 		if !strings.Contains(out.String(), "-"+name) || !strings.Contains(out.String(), "$"+envName(name)) {
 			t.Errorf("-h does not document -%s and $%s:\n%s", name, envName(name), out.String())
 		}
@@ -202,6 +204,21 @@ func TestWaitBudgets(t *testing.T) {
 		// longest work must still be able to reply before WriteTimeout.
 		if slack := cfg.writeTimeout() - cfg.startBudget() - cfg.longestWork(); slack < time.Second {
 			t.Errorf("-sleep %v: %v left for the reply after the start budget and the work, want at least 1s", sleep, slack)
+		}
+	}
+}
+
+func TestParseConfigAIMDTimeout(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		vars map[string]string
+	}{
+		{[]string{"-limit", "aimd", "-aimd-timeout", "50ms"}, nil},
+		{nil, map[string]string{"SWAPEXEC_LIMIT": "aimd", "SWAPEXEC_AIMD_TIMEOUT": "50ms"}},
+	} {
+		cfg, err := parseConfig(tc.args, env(tc.vars), io.Discard)
+		if err != nil || cfg.AIMDTimeout != 50*time.Millisecond {
+			t.Errorf("parseConfig(%q, env %v): AIMDTimeout %v, error %v; want 50ms and nil", tc.args, tc.vars, cfg.AIMDTimeout, err)
 		}
 	}
 }
