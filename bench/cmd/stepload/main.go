@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/swapexec/swapexec/bench/internal/cliflag"
 	"github.com/swapexec/swapexec/bench/internal/demorun"
 )
 
@@ -26,12 +26,8 @@ func main() {
 // with what went wrong at its end).
 func run(args []string, stdout, stderr io.Writer) int {
 	c, err := parseConfig(args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "stepload: %v\nRun 'go run ./bench/cmd/stepload -h' to see every flag.\n", err)
-		return 2
+	if status, goOn := cliflag.Status(err, "go run ./bench/cmd/stepload", stderr); !goOn {
+		return status
 	}
 	env := environment{
 		Date:      time.Now(),
