@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"strconv"
 	"time"
 
@@ -22,18 +21,10 @@ func main() {
 // with what went wrong at its end).
 func run(args []string, stdout, stderr io.Writer) int {
 	c, err := parseConfig(args, stderr)
-	if status, goOn := cliflag.Status(err, "go run ./bench/cmd/load", stderr); !goOn {
+	if status, goOn := cliflag.Status(err, command, stderr); !goOn {
 		return status
 	}
-	env := environment{
-		Date:      time.Now(),
-		Command:   commandLine(args),
-		GoVersion: runtime.Version(),
-		OSArch:    runtime.GOOS + "/" + runtime.GOARCH,
-		CPU:       demorun.CPUModel(),
-		NumCPU:    runtime.NumCPU(),
-		LoadStart: demorun.LoadAverage(),
-	}
+	env := demorun.NewEnvironment(command, args)
 
 	bin := c.Httpdemo
 	if bin == "" {
@@ -54,8 +45,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 
 	sums, problems := measure(c, bin, stderr)
-	env.Took = time.Since(env.Date)
-	env.LoadEnd = demorun.LoadAverage()
+	env.End()
 
 	status := 0
 	if len(problems) > 0 {
@@ -161,12 +151,11 @@ func measureBackend(c config, bin, backend string, round int, progress io.Writer
 	return sums, srv.Stop()
 }
 
-// commandLine returns the command that ran, args quoted where a shell
-// needs it.
-func commandLine(args []string) string { return demorun.CommandLine("go run ./bench/cmd/load", args) }
+// command is how the usage hint and the report say to run load.
+const command = "go run ./bench/cmd/load"
 
 // writeFile writes the report to path.
-func writeFile(path string, c config, env environment, sums []summary, problems []string) error {
+func writeFile(path string, c config, env demorun.Environment, sums []summary, problems []string) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return fmt.Errorf("load: %w", err)

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -16,6 +15,9 @@ import (
 	"github.com/swapexec/swapexec/bench/internal/cliflag"
 	"github.com/swapexec/swapexec/bench/internal/demorun"
 )
+
+// command is how the usage hint and the report say to run stepload.
+const command = "go run ./bench/cmd/stepload"
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -26,18 +28,10 @@ func main() {
 // with what went wrong at its end).
 func run(args []string, stdout, stderr io.Writer) int {
 	c, err := parseConfig(args, stderr)
-	if status, goOn := cliflag.Status(err, "go run ./bench/cmd/stepload", stderr); !goOn {
+	if status, goOn := cliflag.Status(err, command, stderr); !goOn {
 		return status
 	}
-	env := environment{
-		Date:      time.Now(),
-		Command:   commandLine(args),
-		GoVersion: runtime.Version(),
-		OSArch:    runtime.GOOS + "/" + runtime.GOARCH,
-		CPU:       cpuModel(),
-		NumCPU:    runtime.NumCPU(),
-		LoadStart: loadAverage(),
-	}
+	env := demorun.NewEnvironment(command, args)
 	var res results
 	if c.Replay != "" {
 		if res, err = loadResults(c.Replay); err != nil {
@@ -53,8 +47,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, err)
 			return 1
 		}
-		env.Took = time.Since(env.Date)
-		env.LoadEnd = loadAverage()
+		env.End()
 		res.Config, res.Env = c, env
 	}
 
@@ -150,8 +143,8 @@ func loadResults(path string) (results, error) {
 
 // results is everything measure found.
 type results struct {
-	Config config      // what was asked; set by run, for -save
-	Env    environment // where and when; set by run, for -save
+	Config config              // what was asked; set by run, for -save
+	Env    demorun.Environment // where and when; set by run, for -save
 
 	Sweep     []trial     // the sweep's runs, in order
 	SweepAt   []stepStats // each sweep run's 200% step
