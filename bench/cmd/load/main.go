@@ -1,12 +1,10 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"os"
 	"strconv"
-	"time"
 
 	"github.com/swapexec/swapexec/bench/internal/cliflag"
 	"github.com/swapexec/swapexec/bench/internal/demorun"
@@ -26,23 +24,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	env := demorun.NewEnvironment(command, args)
 
-	bin := c.Httpdemo
-	if bin == "" {
-		dir, remove, err := tempDir()
-		if err != nil {
-			fmt.Fprintln(stderr, err)
-			return 1
-		}
-		defer remove()
-		fmt.Fprintln(stderr, "load: building httpdemo")
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		bin, err = demorun.Build(ctx, dir)
-		cancel()
-		if err != nil {
-			fmt.Fprintln(stderr, err)
-			return 1
-		}
+	bin, remove, err := demorun.Binary(c.Httpdemo, "load", stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
 	}
+	defer remove()
 
 	sums, problems := measure(c, bin, stderr)
 	env.End()
@@ -168,13 +155,4 @@ func writeFile(path string, c config, env demorun.Environment, sums []summary, p
 		return fmt.Errorf("load: write %s: %w", path, err)
 	}
 	return nil
-}
-
-// tempDir makes a directory for the build and returns it with its remover.
-func tempDir() (string, func(), error) {
-	dir, err := os.MkdirTemp("", "swapexec-load-")
-	if err != nil {
-		return "", nil, fmt.Errorf("load: %w", err)
-	}
-	return dir, func() { os.RemoveAll(dir) }, nil
 }

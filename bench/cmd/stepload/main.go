@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/swapexec/swapexec/bench/internal/cliflag"
 	"github.com/swapexec/swapexec/bench/internal/demorun"
@@ -84,21 +82,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // build builds httpdemo (unless c names one) and measures with it.
 func build(c config, progress io.Writer) (results, error) {
-	bin := c.Httpdemo
-	if bin == "" {
-		dir, err := os.MkdirTemp("", "stepload-")
-		if err != nil {
-			return results{}, fmt.Errorf("stepload: %w", err)
-		}
-		defer os.RemoveAll(dir)
-		fmt.Fprintln(progress, "stepload: building httpdemo")
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		bin, err = demorun.Build(ctx, dir)
-		cancel()
-		if err != nil {
-			return results{}, err
-		}
+	bin, remove, err := demorun.Binary(c.Httpdemo, "stepload", progress)
+	if err != nil {
+		return results{}, err
 	}
+	defer remove()
 	return measure(c, bin, progress), nil
 }
 
