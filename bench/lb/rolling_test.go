@@ -15,6 +15,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/swapexec/swapexec/bench/internal/demorun"
+	"github.com/swapexec/swapexec/bench/internal/demorun/demoruntest"
 	"github.com/swapexec/swapexec/bench/internal/haproxy"
 )
 
@@ -78,13 +79,9 @@ func TestRollingRestart(t *testing.T) {
 	if control != nil {
 		t.Logf("control run, the rule broken on purpose; expect failures: %v", control)
 	}
+	bin := demoruntest.Build(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	dir := t.TempDir()
-	bin, err := demorun.Build(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
 
 	replicas := make([]*demorun.Server, len(replicaBackends))
 	names := make([]string, len(replicaBackends))
