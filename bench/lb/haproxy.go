@@ -1,21 +1,18 @@
 package lb
 
 import (
-	"bytes"
 	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"os/exec"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
+
+	"github.com/swapexec/swapexec/bench/internal/haproxy"
 )
 
 // checkSettings are the HAProxy health-check settings for the replicas.
@@ -154,47 +151,33 @@ func parseStats(r io.Reader) (map[string]serverStat, error) {
 	return out, nil
 }
 
-// haproxy is a running HAProxy in the foreground (-db).
-type haproxy struct {
-	cmd    *exec.Cmd
-	out    *syncBuffer
-	done   chan struct{} // closed once the process has exited
-	stats  string        // URL of the CSV statistics
+// proxy is a running HAProxy with a stats page.
+type proxy struct {
+	*haproxy.Process
+	stats  string // URL of the CSV statistics
 	client *http.Client
 }
 
-// startHAProxy runs `haproxy -f cfgPath -db` and returns
-// once its stats page answers, or an error if it exits or has not answered
+// startHAProxy runs HAProxy with config and returns once its stats page
+// (on statsAddr) answers, or an error if it exits or has not answered
 // within 10s.
-func startHAProxy(cfgPath, statsAddr string) (*haproxy, error) {
-	h := &haproxy{
-		out:    &syncBuffer{},
-		done:   make(chan struct{}),
-		stats:  "http://" + statsAddr + "/stats;csv",
-		client: &http.Client{Timeout: 2 * time.Second},
+func startHAProxy(config, statsAddr string) (*proxy, error) {
+	p, err := haproxy.Start("haproxy", config)
+	if err != nil {
+		return nil, fmt.Errorf("lb: %w", err)
 	}
-	h.cmd = exec.Command("haproxy", "-f", cfgPath, "-db")
-	h.cmd.Stdout = h.out
-	h.cmd.Stderr = h.out
-	h.cmd.WaitDelay = time.Second
-	if err := h.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("lb: start haproxy: %w", err)
-	}
-	go func() {
-		h.cmd.Wait() // its error is in ProcessState
-		close(h.done)
-	}()
+	h := &proxy{Process: p, stats: "http://" + statsAddr + "/stats;csv", client: &http.Client{Timeout: 2 * time.Second}}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if _, err := h.waitStatus(ctx, "", func(map[string]serverStat) bool { return true }); err != nil {
-		h.stop()
-		return nil, fmt.Errorf("lb: haproxy's stats page did not answer: %w; its output:\n%s", err, h.out)
+		h.Stop()
+		return nil, fmt.Errorf("lb: haproxy's stats page did not answer: %w; its output:\n%s", err, h.Output())
 	}
 	return h, nil
 }
 
 // Stats reads HAProxy's statistics.
-func (h *haproxy) Stats() (map[string]serverStat, error) {
+func (h *proxy) Stats() (map[string]serverStat, error) {
 	resp, err := h.client.Get(h.stats)
 	if err != nil {
 		return nil, fmt.Errorf("lb: haproxy stats: %w", err)
@@ -214,7 +197,7 @@ const pollEvery = 20 * time.Millisecond
 // waitStatus reads the statistics until ok accepts them and returns how
 // long that took. It fails if ctx ends first or HAProxy exits; what is the
 // label for its error.
-func (h *haproxy) waitStatus(ctx context.Context, what string, ok func(map[string]serverStat) bool) (time.Duration, error) {
+func (h *proxy) waitStatus(ctx context.Context, what string, ok func(map[string]serverStat) bool) (time.Duration, error) {
 	start := time.Now()
 	tick := time.NewTicker(pollEvery)
 	defer tick.Stop()
@@ -231,8 +214,8 @@ func (h *haproxy) waitStatus(ctx context.Context, what string, ok func(map[strin
 		}
 		select {
 		case <-tick.C:
-		case <-h.done:
-			return 0, fmt.Errorf("lb: haproxy exited (%v) waiting for %s", h.cmd.ProcessState, what)
+		case <-h.Done():
+			return 0, fmt.Errorf("lb: haproxy exited (%s) waiting for %s", h.Exited(), what)
 		case <-ctx.Done():
 			return 0, fmt.Errorf("lb: waiting for %s: %w (last: %v)", what, ctx.Err(), last)
 		}
@@ -243,47 +226,4 @@ func (h *haproxy) waitStatus(ctx context.Context, what string, ok func(map[strin
 // replicas backend has exactly the given status.
 func serverStatus(name, status string) func(map[string]serverStat) bool {
 	return func(st map[string]serverStat) bool { return st["replicas/"+name].Status == status }
-}
-
-// stop ends HAProxy (SIGTERM: a hard stop, the load is over by then) and
-// waits for it.
-func (h *haproxy) stop() {
-	_ = h.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-h.done:
-	case <-time.After(5 * time.Second):
-		_ = h.cmd.Process.Kill()
-		<-h.done
-	}
-}
-
-// freeAddr returns a loopback host:port that was free a moment ago. Another
-// process could take it before the caller binds it; on a test machine that
-// is rare, and the bind then fails loudly.
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("lb: find a free port: %w", err)
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
-
-// syncBuffer is a bytes.Buffer that exec's copying goroutine writes while
-// the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -16,6 +15,8 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/swapexec/swapexec/bench/internal/demorun"
+	"github.com/swapexec/swapexec/bench/internal/demorun/demoruntest"
+	"github.com/swapexec/swapexec/bench/internal/haproxy"
 )
 
 var (
@@ -78,13 +79,9 @@ func TestRollingRestart(t *testing.T) {
 	if control != nil {
 		t.Logf("control run, the rule broken on purpose; expect failures: %v", control)
 	}
+	bin := demoruntest.Build(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	dir := t.TempDir()
-	bin, err := demorun.Build(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
 
 	replicas := make([]*demorun.Server, len(replicaBackends))
 	names := make([]string, len(replicaBackends))
@@ -94,24 +91,20 @@ func TestRollingRestart(t *testing.T) {
 		replicas[i] = startReplica(t, bin, "127.0.0.1:0", backend)
 		servers[names[i]] = replicas[i].Addr
 	}
-	frontend, err := freeAddr()
+	frontend, err := haproxy.FreeAddr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	stats, err := freeAddr()
+	stats, err := haproxy.FreeAddr()
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := haproxyConfig{Frontend: frontend, Stats: stats, Servers: servers, Check: checks, Retries: *retries}
-	cfgPath := filepath.Join(dir, "haproxy.cfg")
-	if err := os.WriteFile(cfgPath, []byte(cfg.render()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	h, err := startHAProxy(cfgPath, stats)
+	h, err := startHAProxy(cfg.render(), stats)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer h.stop()
+	defer h.Stop()
 	allUp := func(st map[string]serverStat) bool {
 		for _, n := range names {
 			if st["replicas/"+n].Status != "UP" {
@@ -124,7 +117,7 @@ func TestRollingRestart(t *testing.T) {
 	_, err = h.waitStatus(wctx, "every replica UP", allUp)
 	wcancel()
 	if err != nil {
-		t.Fatalf("%v; haproxy's output:\n%s", err, h.out)
+		t.Fatalf("%v; haproxy's output:\n%s", err, h.Output())
 	}
 
 	// Steady load through HAProxy: pages, and slow pages that are in
@@ -209,7 +202,7 @@ func TestRollingRestart(t *testing.T) {
 		}
 	}
 	if t.Failed() {
-		t.Logf("haproxy's output:\n%s", h.out)
+		t.Logf("haproxy's output:\n%s", h.Output())
 	}
 
 	report := rollingReport{Config: cfg.render(), Plans: plans, Results: results, Total: total, Restarts: restarts,
@@ -240,7 +233,7 @@ func startReplica(t *testing.T, bin, addr, backend string) *demorun.Server {
 // replica on the same address and waits until HAProxy marks that UP. It
 // returns what it measured, the new replica if one started, and the first
 // thing that went wrong.
-func restartReplica(ctx context.Context, t *testing.T, h *haproxy, bin, name, backend string, old *demorun.Server) (restart, *demorun.Server, error) {
+func restartReplica(ctx context.Context, t *testing.T, h *proxy, bin, name, backend string, old *demorun.Server) (restart, *demorun.Server, error) {
 	r := restart{Name: name, Backend: backend, Addr: old.Addr}
 	term := time.Now()
 	stopped := make(chan error, 1)

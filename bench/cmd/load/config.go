@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -67,18 +66,13 @@ func defaultConfig() config {
 // quickConfig shrinks c for CI (about 20 s with the build), leaving alone
 // every flag named in set.
 func quickConfig(c config, set map[string]bool) config {
-	q := map[string]func(){
+	cliflag.Fill(set, map[string]func(){
 		"duration":          func() { c.Duration = time.Second },
 		"rounds":            func() { c.Rounds = 1 },
 		"warmup":            func() { c.Warmup = 200 * time.Millisecond },
 		"overload-duration": func() { c.OverloadDuration = 1500 * time.Millisecond },
 		"overload-backends": func() { c.OverloadBackends = []string{"chanpool"} },
-	}
-	for name, apply := range q {
-		if !set[name] {
-			apply()
-		}
-	}
+	})
 	return c
 }
 
@@ -92,10 +86,7 @@ func (c config) capacity() float64 {
 // flag.ErrHelp for -h, and an error wrapping errUsage for a bad value.
 func parseConfig(args []string, stderr io.Writer) (config, error) {
 	c := defaultConfig()
-	fs := flag.NewFlagSet("load", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), `load drives loopback HTTP load at httpdemo, per backend and round, with
+	fs := cliflag.NewFlagSet("load", `load drives loopback HTTP load at httpdemo, per backend and round, with
 vegeta's library, and prints a Markdown table of requests per second, latency and errors.
 
 Usage: go run ./bench/cmd/load [flags]
@@ -108,9 +99,7 @@ Then, per -overload-backends, GET /sleep above capacity, blocking and -nonblocki
 one run each. Defaults take about 5 minutes; -quick about 20 s.
 
 Flags:
-`)
-		fs.PrintDefaults()
-	}
+`, stderr)
 	backends := strings.Join(c.Backends, ",")
 	overBackends := strings.Join(c.OverloadBackends, ",")
 	fs.StringVar(&backends, "backends", backends, "comma-separated `names` for the fixed-rate and maximum runs: "+strings.Join(knownBackends, ", "))
@@ -143,9 +132,7 @@ Flags:
 		return c, err
 	}
 	if c.Quick {
-		set := map[string]bool{}
-		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-		c = quickConfig(c, set)
+		c = quickConfig(c, cliflag.Given(fs))
 	}
 	return c, c.validate()
 }
@@ -153,7 +140,7 @@ Flags:
 // parseBackends splits a comma-separated list of known, distinct backend
 // names; "none" is allowed only if allowNone.
 func parseBackends(flagName, list string, allowNone bool) ([]string, error) {
-	names, err := cliflag.Names(flagName, list, knownBackends)
+	names, err := cliflag.Names(flagName, "backend", list, knownBackends)
 	if err != nil {
 		return nil, err
 	}

@@ -1,14 +1,12 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/swapexec/swapexec/bench/internal/demorun"
+	"github.com/swapexec/swapexec/bench/internal/demorun/demoruntest"
 )
 
 // TestMeasure builds httpdemo and runs every scenario briefly against real
@@ -18,15 +16,7 @@ import (
 // the nonblocking one sheds some (it gets three times its capacity), and
 // each server exits 0 after SIGTERM.
 func TestMeasure(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds httpdemo and runs it: skipped with -short")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	bin, err := demorun.Build(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin := demoruntest.Build(t)
 	c, err := parseConfig([]string{"-backends", "chanpool,none", "-rounds", "2", "-overload-backends", "ants",
 		"-duration", "300ms", "-warmup", "0s", "-rate", "200", "-clients", "8",
 		"-overload-duration", "400ms", "-overload-rate", "240", "-timeout", "20s"}, io.Discard)

@@ -184,7 +184,7 @@ func TestWriteReport(t *testing.T) {
 			Errors: map[string]int{"timeout": 2}}},
 	}
 	var b strings.Builder
-	if err := writeReport(&b, c, environment{Command: "go run ./bench/cmd/load"}, sums, []string{"pond: exited 1\nlog"}); err != nil {
+	if err := writeReport(&b, c, demorun.Environment{Command: "go run ./bench/cmd/load"}, sums, []string{"pond: exited 1\nlog"}); err != nil {
 		t.Fatal(err)
 	}
 	got := b.String()
@@ -228,7 +228,7 @@ func TestWriteReportRounds(t *testing.T) {
 			OKLat: demorun.Latency{P50: 3 * ms, P99: 8 * ms, Max: 20 * ms}, Errors: map[string]int{"timeout": 1}}},
 	}
 	var b strings.Builder
-	if err := writeReport(&b, c, environment{}, sums, []string{"none round 2/2: exited 1"}); err != nil {
+	if err := writeReport(&b, c, demorun.Environment{}, sums, []string{"none round 2/2: exited 1"}); err != nil {
 		t.Fatal(err)
 	}
 	got := b.String()
@@ -382,13 +382,5 @@ func TestSummarise(t *testing.T) {
 		if o.VsNone != 0 {
 			t.Errorf("%s: VsNone = %v without any run of none; want 0", o.Backend, o.VsNone)
 		}
-	}
-}
-
-func TestCommandLine(t *testing.T) {
-	got := commandLine([]string{"-overload-backends", "", "-out", "it's here.md", "-quick"})
-	want := `go run ./bench/cmd/load -overload-backends '' -out 'it'\''s here.md' -quick`
-	if got != want {
-		t.Errorf("commandLine = %s; want %s", got, want)
 	}
 }

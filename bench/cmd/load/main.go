@@ -1,13 +1,10 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"strconv"
-	"time"
 
 	"github.com/swapexec/swapexec/bench/internal/cliflag"
 	"github.com/swapexec/swapexec/bench/internal/demorun"
@@ -22,40 +19,20 @@ func main() {
 // with what went wrong at its end).
 func run(args []string, stdout, stderr io.Writer) int {
 	c, err := parseConfig(args, stderr)
-	if status, goOn := cliflag.Status(err, "go run ./bench/cmd/load", stderr); !goOn {
+	if status, goOn := cliflag.Status(err, command, stderr); !goOn {
 		return status
 	}
-	env := environment{
-		Date:      time.Now(),
-		Command:   commandLine(args),
-		GoVersion: runtime.Version(),
-		OSArch:    runtime.GOOS + "/" + runtime.GOARCH,
-		CPU:       demorun.CPUModel(),
-		NumCPU:    runtime.NumCPU(),
-		LoadStart: demorun.LoadAverage(),
-	}
+	env := demorun.NewEnvironment(command, args)
 
-	bin := c.Httpdemo
-	if bin == "" {
-		dir, remove, err := tempDir()
-		if err != nil {
-			fmt.Fprintln(stderr, err)
-			return 1
-		}
-		defer remove()
-		fmt.Fprintln(stderr, "load: building httpdemo")
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		bin, err = demorun.Build(ctx, dir)
-		cancel()
-		if err != nil {
-			fmt.Fprintln(stderr, err)
-			return 1
-		}
+	bin, remove, err := demorun.Binary(c.Httpdemo, "load", stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
 	}
+	defer remove()
 
 	sums, problems := measure(c, bin, stderr)
-	env.Took = time.Since(env.Date)
-	env.LoadEnd = demorun.LoadAverage()
+	env.End()
 
 	status := 0
 	if len(problems) > 0 {
@@ -161,12 +138,11 @@ func measureBackend(c config, bin, backend string, round int, progress io.Writer
 	return sums, srv.Stop()
 }
 
-// commandLine returns the command that ran, args quoted where a shell
-// needs it.
-func commandLine(args []string) string { return demorun.CommandLine("go run ./bench/cmd/load", args) }
+// command is how the usage hint and the report say to run load.
+const command = "go run ./bench/cmd/load"
 
 // writeFile writes the report to path.
-func writeFile(path string, c config, env environment, sums []summary, problems []string) error {
+func writeFile(path string, c config, env demorun.Environment, sums []summary, problems []string) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return fmt.Errorf("load: %w", err)
@@ -179,13 +155,4 @@ func writeFile(path string, c config, env environment, sums []summary, problems 
 		return fmt.Errorf("load: write %s: %w", path, err)
 	}
 	return nil
-}
-
-// tempDir makes a directory for the build and returns it with its remover.
-func tempDir() (string, func(), error) {
-	dir, err := os.MkdirTemp("", "swapexec-load-")
-	if err != nil {
-		return "", nil, fmt.Errorf("load: %w", err)
-	}
-	return dir, func() { os.RemoveAll(dir) }, nil
 }

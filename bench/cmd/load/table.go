@@ -9,30 +9,14 @@ import (
 	"github.com/swapexec/swapexec/bench/internal/demorun"
 )
 
-// environment describes the machine and the run, for the report's header.
-type environment struct {
-	Date      time.Time
-	Command   string
-	GoVersion string
-	OSArch    string
-	CPU       string
-	NumCPU    int
-	LoadStart string // /proc/loadavg before the runs
-	LoadEnd   string // and after
-	Took      time.Duration
-}
-
 // writeReport writes the Markdown report of sums to w: a header, then one
 // table per scenario that has rows (the fixed-rate and maximum ones
 // summarised over the rounds), then the problems met (server exits,
 // failed runs), if any.
-func writeReport(w io.Writer, c config, env environment, sums []summary, problems []string) error {
+func writeReport(w io.Writer, c config, env demorun.Environment, sums []summary, problems []string) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# HTTP load: httpdemo per backend\n\n")
-	fmt.Fprintf(&b, "- date: %s; took %s\n", env.Date.Format("2006-01-02 15:04 MST"), env.Took.Round(time.Second))
-	fmt.Fprintf(&b, "- command: `%s`\n", env.Command)
-	fmt.Fprintf(&b, "- %s %s, %s, %d CPUs; load average before %s, after %s\n",
-		env.GoVersion, env.OSArch, env.CPU, env.NumCPU, env.LoadStart, env.LoadEnd)
+	env.WriteHeader(&b, "")
 	fmt.Fprintf(&b, "- load generator: vegeta v12 library, in the same process, on the same CPUs as the server (loopback, keep-alive)\n")
 	fmt.Fprintf(&b, "- latency: of 2xx responses only, from send to the last byte read; failures are counted apart\n")
 	for _, line := range roundsNote(c) {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -46,18 +45,13 @@ func defaultConfig() config {
 // wrapping errUsage, naming the flag, for a bad value.
 func parseConfig(args []string, stderr io.Writer) (config, error) {
 	c := defaultConfig()
-	fs := flag.NewFlagSet("soak", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), `soak runs each backend under a mixed load for -duration, samples the heap,
+	fs := cliflag.NewFlagSet("soak", `soak runs each backend under a mixed load for -duration, samples the heap,
 the goroutines and Stats, and exits 1 if anything grew or any count is wrong.
 
 Usage: go run ./bench/cmd/soak [flags]
 
 Flags:
-`)
-		fs.PrintDefaults()
-	}
+`, stderr)
 	backend := "all"
 	fs.StringVar(&backend, "backend", backend, "backend `name`, a comma-separated list, or all: "+strings.Join(backends.Names(), ", "))
 	fs.DurationVar(&c.Duration, "duration", c.Duration, "how long the load runs on each backend")
@@ -86,7 +80,7 @@ func parseBackends(list string) ([]string, error) {
 	if strings.TrimSpace(list) == "all" {
 		return backends.Names(), nil
 	}
-	names, err := cliflag.Names("backend", list, backends.Names())
+	names, err := cliflag.Names("backend", "backend", list, backends.Names())
 	if err == nil && len(names) == 0 {
 		err = fmt.Errorf("%w: -backend %q: want all or some of %s", errUsage, list, strings.Join(backends.Names(), ", "))
 	}

@@ -1,18 +1,18 @@
 package main
 
 import (
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/swapexec/swapexec/bench/internal/cliflag"
 )
 
 // errUsage marks a bad flag value; main exits 2 for it.
-var errUsage = errors.New("bad flag")
+var errUsage = cliflag.ErrUsage
 
 // config is everything one invocation measures.
 type config struct {
@@ -91,7 +91,7 @@ func defaultConfig() config {
 
 // quickConfig shrinks c for CI, leaving alone every flag named in set.
 func quickConfig(c config, set map[string]bool) config {
-	q := map[string]func(){
+	cliflag.Fill(set, map[string]func(){
 		"step":            func() { c.Step = 2 * time.Second },
 		"ref":             func() { c.Ref = time.Second },
 		"sweep-step":      func() { c.SweepOn = 2 * time.Second },
@@ -99,12 +99,7 @@ func quickConfig(c config, set map[string]bool) config {
 		"sweep-admission": func() { c.SweepAdmission = []string{admitMaxWait} },
 		"bucket":          func() { c.Bucket = 500 * time.Millisecond },
 		"lead":            func() { c.Lead = 300 * time.Millisecond },
-	}
-	for name, apply := range q {
-		if !set[name] {
-			apply()
-		}
-	}
+	})
 	return c
 }
 
@@ -115,10 +110,7 @@ func (c config) capacity() float64 { return float64(c.WorkSlots) / c.WorkTime.Se
 // for -h, and an error wrapping errUsage for a bad value.
 func parseConfig(args []string, stderr io.Writer) (config, error) {
 	c := defaultConfig()
-	fs := flag.NewFlagSet("stepload", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), `stepload drives open-loop step load at httpdemo's /work (a simulated downstream of
+	fs := cliflag.NewFlagSet("stepload", `stepload drives open-loop step load at httpdemo's /work (a simulated downstream of
 -work-slots slots, -work-time each) and compares how each way of bounding concurrency
 holds up: goodput, 2xx latency, 503 share and the limit over time, per step and mode.
 
@@ -130,9 +122,7 @@ picks the best hand-tuned one (most goodput; within 2% of it, lowest p99). Each 
 runs on a fresh server. Defaults take about 10 minutes; -quick about 1 minute.
 
 Flags:
-`)
-		fs.PrintDefaults()
-	}
+`, stderr)
 	sweep := joinInts(c.Sweep)
 	admission := strings.Join(c.SweepAdmission, ",")
 	modes := strings.Join(c.Modes, ",")
@@ -159,17 +149,10 @@ Flags:
 	fs.StringVar(&c.Save, "save", "", "also write every request's outcome and every limit reading to this JSON `file`, for -replay")
 	fs.StringVar(&c.Replay, "replay", "", "measure nothing: rebuild the report and chart from a -save `file` (with the flags that made it)")
 	fs.StringVar(&c.HAProxy, "haproxy", c.HAProxy, "HAProxy `binary`; the haproxy mode is skipped, with a note, when it is not found")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return c, err
-		}
-		return c, fmt.Errorf("%w: %v", errUsage, err)
+	if err := cliflag.Parse(fs, args); err != nil {
+		return c, err
 	}
-	if fs.NArg() > 0 {
-		return c, fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
-	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	set := cliflag.Given(fs)
 	if c.Quick {
 		c = quickConfig(c, set)
 	}
@@ -180,11 +163,11 @@ Flags:
 		}
 	}
 	if set["sweep-admission"] || !c.Quick {
-		if c.SweepAdmission, err = parseChoices("sweep-admission", admission, []string{admitMaxWait, admitNonblocking}); err != nil {
+		if c.SweepAdmission, err = cliflag.Names("sweep-admission", "", admission, []string{admitMaxWait, admitNonblocking}); err != nil {
 			return c, err
 		}
 	}
-	if c.Modes, err = parseChoices("modes", modes, allModes()); err != nil {
+	if c.Modes, err = cliflag.Names("modes", "", modes, allModes()); err != nil {
 		return c, err
 	}
 	return c, c.validate()
@@ -195,36 +178,27 @@ func (c config) needsFixed() bool {
 	return slices.Contains(c.Modes, modeBestFixed) || slices.Contains(c.Modes, modeHAProxy)
 }
 
+// validate reports the first value that cannot make a bounded, meaningful
+// run, naming the flag, the value and what is allowed.
 func (c config) validate() error {
-	checks := []struct {
-		ok   bool
-		flag string
-		val  any
-		want string
-	}{
-		{c.Step > 0 && c.Step <= 10*time.Minute, "step", c.Step, "in (0, 10m]"},
-		{c.Ref > 0 && c.Ref <= 10*time.Minute, "ref", c.Ref, "in (0, 10m]"},
-		{c.SweepOn > 0 && c.SweepOn <= 10*time.Minute, "sweep-step", c.SweepOn, "in (0, 10m]"},
-		{c.WorkSlots >= 1, "work-slots", c.WorkSlots, ">= 1"},
-		{c.WorkTime >= time.Millisecond, "work-time", c.WorkTime, ">= 1ms"},
-		{c.MaxWait > 0, "max-wait", c.MaxWait, "> 0"},
-		{c.Workers >= 1, "workers", c.Workers, ">= 1"},
-		{c.Fixed >= 0, "fixed", c.Fixed, "0 (sweep) or more"},
-		{c.Fixed > 0 || !c.needsFixed() || len(c.Sweep) > 0, "sweep", "", "some limits, or -fixed, for the best-fixed and haproxy modes"},
-		{c.Fixed > 0 || !c.needsFixed() || len(c.SweepAdmission) > 0, "sweep-admission", "", "one or both of " + admitMaxWait + ", " + admitNonblocking},
-		{len(c.Modes) > 0, "modes", "", "at least one of " + strings.Join(allModes(), ", ")},
-		{c.Timeout > 0, "timeout", c.Timeout, "> 0"},
-		{c.MaxWorkers >= 1 && c.MaxWorkers <= 15000, "max-in-flight", c.MaxWorkers, "in [1, 15000] (one file descriptor each)"},
-		{c.Scrape >= 10*time.Millisecond, "scrape", c.Scrape, ">= 10ms"},
-		{c.Bucket >= 100*time.Millisecond, "bucket", c.Bucket, ">= 100ms"},
-		{c.Lead >= 0 && c.Lead <= time.Minute, "lead", c.Lead, "in [0, 1m]"},
-	}
-	for _, ch := range checks {
-		if !ch.ok {
-			return fmt.Errorf("%w: -%s %v: want %s", errUsage, ch.flag, ch.val, ch.want)
-		}
-	}
-	return nil
+	return cliflag.First([]cliflag.Check{
+		cliflag.Want(c.Step > 0 && c.Step <= 10*time.Minute, "step", c.Step, "in (0, 10m]"),
+		cliflag.Want(c.Ref > 0 && c.Ref <= 10*time.Minute, "ref", c.Ref, "in (0, 10m]"),
+		cliflag.Want(c.SweepOn > 0 && c.SweepOn <= 10*time.Minute, "sweep-step", c.SweepOn, "in (0, 10m]"),
+		cliflag.Want(c.WorkSlots >= 1, "work-slots", c.WorkSlots, ">= 1"),
+		cliflag.Want(c.WorkTime >= time.Millisecond, "work-time", c.WorkTime, ">= 1ms"),
+		cliflag.Want(c.MaxWait > 0, "max-wait", c.MaxWait, "> 0"),
+		cliflag.Want(c.Workers >= 1, "workers", c.Workers, ">= 1"),
+		cliflag.Want(c.Fixed >= 0, "fixed", c.Fixed, "0 (sweep) or more"),
+		cliflag.Want(c.Fixed > 0 || !c.needsFixed() || len(c.Sweep) > 0, "sweep", "", "some limits, or -fixed, for the best-fixed and haproxy modes"),
+		cliflag.Want(c.Fixed > 0 || !c.needsFixed() || len(c.SweepAdmission) > 0, "sweep-admission", "", "one or both of "+admitMaxWait+", "+admitNonblocking),
+		cliflag.Want(len(c.Modes) > 0, "modes", "", "at least one of "+strings.Join(allModes(), ", ")),
+		cliflag.Want(c.Timeout > 0, "timeout", c.Timeout, "> 0"),
+		cliflag.Want(c.MaxWorkers >= 1 && c.MaxWorkers <= 15000, "max-in-flight", c.MaxWorkers, "in [1, 15000] (one file descriptor each)"),
+		cliflag.Want(c.Scrape >= 10*time.Millisecond, "scrape", c.Scrape, ">= 10ms"),
+		cliflag.Want(c.Bucket >= 100*time.Millisecond, "bucket", c.Bucket, ">= 100ms"),
+		cliflag.Want(c.Lead >= 0 && c.Lead <= time.Minute, "lead", c.Lead, "in [0, 1m]"),
+	})
 }
 
 // parseInts splits a comma-separated list of distinct positive integers.
@@ -242,25 +216,6 @@ func parseInts(flagName, list string) ([]int, error) {
 			return nil, fmt.Errorf("%w: -%s %q: %d is named twice", errUsage, flagName, list, n)
 		}
 		out = append(out, n)
-	}
-	return out, nil
-}
-
-// parseChoices splits a comma-separated list of distinct names from allowed.
-func parseChoices(flagName, list string, allowed []string) ([]string, error) {
-	if strings.TrimSpace(list) == "" {
-		return nil, nil
-	}
-	var out []string
-	for _, f := range strings.Split(list, ",") {
-		f = strings.TrimSpace(f)
-		switch {
-		case !slices.Contains(allowed, f):
-			return nil, fmt.Errorf("%w: -%s %q: unknown %q; want some of %s", errUsage, flagName, list, f, strings.Join(allowed, ", "))
-		case slices.Contains(out, f):
-			return nil, fmt.Errorf("%w: -%s %q: %s is named twice", errUsage, flagName, list, f)
-		}
-		out = append(out, f)
 	}
 	return out, nil
 }

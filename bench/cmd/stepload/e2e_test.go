@@ -1,14 +1,12 @@
 package main
 
 import (
-	"context"
 	"io"
 	"math"
 	"net/http"
 	"testing"
-	"time"
 
-	"github.com/swapexec/swapexec/bench/internal/demorun"
+	"github.com/swapexec/swapexec/bench/internal/demorun/demoruntest"
 )
 
 // TestMeasure builds httpdemo and runs two modes briefly against real
@@ -16,15 +14,7 @@ import (
 // sent and answered 200 or 503, the adaptive limit is read from /metrics,
 // the fixed one is the given -fixed, and the servers exit 0.
 func TestMeasure(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds httpdemo and runs it: skipped with -short")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	bin, err := demorun.Build(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin := demoruntest.Build(t)
 	c, err := parseConfig([]string{"-modes", "best-fixed,gradient2", "-fixed", "3", "-work-slots", "2",
 		"-step", "400ms", "-ref", "400ms", "-lead", "100ms", "-scrape", "50ms", "-timeout", "20s"}, io.Discard)
 	if err != nil {

@@ -1,21 +1,21 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
-	"runtime"
 	"slices"
 	"strings"
-	"time"
 
+	"github.com/swapexec/swapexec/bench/internal/cliflag"
 	"github.com/swapexec/swapexec/bench/internal/demorun"
 )
+
+// command is how the usage hint and the report say to run stepload.
+const command = "go run ./bench/cmd/stepload"
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -26,22 +26,10 @@ func main() {
 // with what went wrong at its end).
 func run(args []string, stdout, stderr io.Writer) int {
 	c, err := parseConfig(args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
+	if status, goOn := cliflag.Status(err, command, stderr); !goOn {
+		return status
 	}
-	if err != nil {
-		fmt.Fprintf(stderr, "stepload: %v\nRun 'go run ./bench/cmd/stepload -h' to see every flag.\n", err)
-		return 2
-	}
-	env := environment{
-		Date:      time.Now(),
-		Command:   commandLine(args),
-		GoVersion: runtime.Version(),
-		OSArch:    runtime.GOOS + "/" + runtime.GOARCH,
-		CPU:       cpuModel(),
-		NumCPU:    runtime.NumCPU(),
-		LoadStart: loadAverage(),
-	}
+	env := demorun.NewEnvironment(command, args)
 	var res results
 	if c.Replay != "" {
 		if res, err = loadResults(c.Replay); err != nil {
@@ -57,8 +45,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, err)
 			return 1
 		}
-		env.Took = time.Since(env.Date)
-		env.LoadEnd = loadAverage()
+		env.End()
 		res.Config, res.Env = c, env
 	}
 
@@ -95,21 +82,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // build builds httpdemo (unless c names one) and measures with it.
 func build(c config, progress io.Writer) (results, error) {
-	bin := c.Httpdemo
-	if bin == "" {
-		dir, err := os.MkdirTemp("", "stepload-")
-		if err != nil {
-			return results{}, fmt.Errorf("stepload: %w", err)
-		}
-		defer os.RemoveAll(dir)
-		fmt.Fprintln(progress, "stepload: building httpdemo")
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		bin, err = demorun.Build(ctx, dir)
-		cancel()
-		if err != nil {
-			return results{}, err
-		}
+	bin, remove, err := demorun.Binary(c.Httpdemo, "stepload", progress)
+	if err != nil {
+		return results{}, err
 	}
+	defer remove()
 	return measure(c, bin, progress), nil
 }
 
@@ -154,8 +131,8 @@ func loadResults(path string) (results, error) {
 
 // results is everything measure found.
 type results struct {
-	Config config      // what was asked; set by run, for -save
-	Env    environment // where and when; set by run, for -save
+	Config config              // what was asked; set by run, for -save
+	Env    demorun.Environment // where and when; set by run, for -save
 
 	Sweep     []trial     // the sweep's runs, in order
 	SweepAt   []stepStats // each sweep run's 200% step

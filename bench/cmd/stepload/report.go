@@ -14,36 +14,11 @@ import (
 	"github.com/swapexec/swapexec/bench/internal/demorun"
 )
 
-// environment describes the machine and the run, for the report's header.
-type environment struct {
-	Date      time.Time
-	Command   string
-	GoVersion string
-	OSArch    string
-	CPU       string
-	NumCPU    int
-	LoadStart string // /proc/loadavg before the runs
-	LoadEnd   string // and after
-	Took      time.Duration
-}
-
-func commandLine(args []string) string {
-	return demorun.CommandLine("go run ./bench/cmd/stepload", args)
-}
-
-var (
-	cpuModel    = demorun.CPUModel
-	loadAverage = demorun.LoadAverage
-)
-
 // writeReport writes the Markdown report of res to w.
-func writeReport(w io.Writer, c config, env environment, res results) {
+func writeReport(w io.Writer, c config, env demorun.Environment, res results) {
 	capacity := c.capacity()
 	fmt.Fprintf(w, "# Step load on /work: ways to bound concurrency under overload\n\n")
-	fmt.Fprintf(w, "- date: %s; took %s\n", env.Date.Format("2006-01-02 15:04 MST"), env.Took.Round(time.Second))
-	fmt.Fprintf(w, "- command: `%s`\n", env.Command)
-	fmt.Fprintf(w, "- %s %s, %s, %d CPUs; load average before %s, after %s (a shared machine)\n",
-		env.GoVersion, env.OSArch, env.CPU, env.NumCPU, env.LoadStart, env.LoadEnd)
+	env.WriteHeader(w, " (a shared machine)")
 	fmt.Fprintf(w, "- downstream: httpdemo /work with -work-slots %d -work-time %s: capacity %.0f req/s; "+
 		"from the start of the step \"100%%, slow\" it holds a slot %s (-work-slowdown-at), so it can serve %.0f req/s\n",
 		c.WorkSlots, c.WorkTime, capacity, 2*c.WorkTime, capacity/2)

@@ -72,13 +72,13 @@ func runMode(c config, bin string, m mode, progress io.Writer) (r trial) {
 	}
 	target := "http://" + srv.Addr + "/work"
 	if m.HAProxy > 0 {
-		h, err := startHAProxy(c.HAProxy, srv.Addr, m.HAProxy, c.MaxWait)
+		h, front, err := startHAProxy(c.HAProxy, srv.Addr, m.HAProxy, c.MaxWait)
 		if err != nil {
 			r.Err = err
 			return r
 		}
 		defer h.Stop()
-		target = "http://" + h.Addr + "/work"
+		target = "http://" + front + "/work"
 	}
 	fmt.Fprintf(progress, "stepload: %s: %s on %s\n", m.Label, joinArgs(serverArgs(c, m, slowAt)), srv.Addr)
 

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/swapexec/swapexec/bench/internal/demorun"
 )
 
 func TestMain(m *testing.M) {
@@ -354,7 +356,7 @@ func TestReport(t *testing.T) {
 		runs = append(runs, r)
 	}
 	var b bytes.Buffer
-	writeReport(&b, c, environment{Date: time.Unix(0, 0)}, results{Runs: runs, Best: -1, Fixed: 8})
+	writeReport(&b, c, demorun.Environment{Date: time.Unix(0, 0)}, results{Runs: runs, Best: -1, Fixed: 8})
 	out := b.String()
 	for _, want := range []string{
 		"## Step 3: 200% (800 req/s offered for 2s)",

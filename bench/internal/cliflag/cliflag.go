@@ -16,6 +16,19 @@ import (
 // value; commands exit 2 for it.
 var ErrUsage = errors.New("bad flag")
 
+// NewFlagSet returns a FlagSet named name that reports errors rather than
+// exiting, writes to stderr, and whose -h prints usage (which ends with
+// its own "Flags:" line) and then every flag with its default.
+func NewFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
 // Parse parses args with fs. It returns flag.ErrHelp for -h, and an error
 // wrapping ErrUsage for a bad flag or an argument left over.
 func Parse(fs *flag.FlagSet, args []string) error {
@@ -56,11 +69,30 @@ func First(checks []Check) error {
 	return nil
 }
 
+// Given returns the names of the flags fs's Parse set, whatever their
+// values: a flag given at its default value is still given.
+func Given(fs *flag.FlagSet) map[string]bool {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	return given
+}
+
+// Fill calls set[name] for each flag name that is not in given: how a
+// preset such as -quick changes defaults while flags given explicitly win.
+func Fill(given map[string]bool, set map[string]func()) {
+	for name, apply := range set {
+		if !given[name] {
+			apply()
+		}
+	}
+}
+
 // Names splits the comma-separated list given to flagName into names, each
 // one of known and none twice; an empty list gives none. Otherwise it
 // returns an error wrapping ErrUsage naming the flag, the list and the
-// name at fault.
-func Names(flagName, list string, known []string) ([]string, error) {
+// name at fault, which the message calls an unknown kind ("backend"; empty:
+// just unknown).
+func Names(flagName, kind, list string, known []string) ([]string, error) {
 	if strings.TrimSpace(list) == "" {
 		return nil, nil
 	}
@@ -74,7 +106,11 @@ func Names(flagName, list string, known []string) ([]string, error) {
 		}
 		switch {
 		case !ok:
-			return nil, fmt.Errorf("%w: -%s %q: unknown backend %q; want some of %s", ErrUsage, flagName, list, name, strings.Join(known, ", "))
+			what := "unknown " + kind
+			if kind == "" {
+				what = "unknown"
+			}
+			return nil, fmt.Errorf("%w: -%s %q: %s %q; want some of %s", ErrUsage, flagName, list, what, name, strings.Join(known, ", "))
 		case seen[name]:
 			return nil, fmt.Errorf("%w: -%s %q: %s is named twice", ErrUsage, flagName, list, name)
 		}

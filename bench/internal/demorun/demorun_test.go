@@ -90,3 +90,28 @@ func TestTopError(t *testing.T) {
 		t.Errorf("TopError of no errors = %q; want empty", got)
 	}
 }
+
+func TestEnvironment(t *testing.T) {
+	env := NewEnvironment("go run ./bench/cmd/load", []string{"-overload-backends", "", "-out", "it's here.md", "-quick"})
+	if want := `go run ./bench/cmd/load -overload-backends '' -out 'it'\''s here.md' -quick`; env.Command != want {
+		t.Errorf("Command = %s; want %s (args quoted for a shell)", env.Command, want)
+	}
+	if env.Date.IsZero() || env.NumCPU < 1 || env.GoVersion == "" || env.CPU == "" || env.LoadStart == "" || env.LoadEnd != "" {
+		t.Errorf("NewEnvironment = %+v; want the date, CPUs, Go version, CPU model and load average, no end yet", env)
+	}
+	env.End()
+	if env.LoadEnd == "" || env.Took < 0 {
+		t.Errorf("after End: LoadEnd %q, Took %s; want both set", env.LoadEnd, env.Took)
+	}
+
+	fixed := Environment{Date: time.Date(2026, 12, 2, 1, 30, 0, 0, time.UTC), Command: "go run ./x -n 2", GoVersion: "go1.26.0",
+		OSArch: "linux/amd64", CPU: "Some CPU", NumCPU: 2, LoadStart: "0.50 0.40 0.30", LoadEnd: "1.00 0.60 0.40", Took: 61400 * time.Millisecond}
+	var b strings.Builder
+	fixed.WriteHeader(&b, " (a shared machine)")
+	want := "- date: 2026-12-02 01:30 UTC; took 1m1s\n" +
+		"- command: `go run ./x -n 2`\n" +
+		"- go1.26.0 linux/amd64, Some CPU, 2 CPUs; load average before 0.50 0.40 0.30, after 1.00 0.60 0.40 (a shared machine)\n"
+	if b.String() != want {
+		t.Errorf("WriteHeader wrote\n%s\nwant\n%s", b.String(), want)
+	}
+}

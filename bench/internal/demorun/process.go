@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -27,6 +29,32 @@ func Build(ctx context.Context, dir string) (string, error) {
 		return "", fmt.Errorf("demorun: go build %s: %w\n%s", httpdemoPkg, err, out)
 	}
 	return bin, nil
+}
+
+// buildWait bounds the build Binary makes.
+const buildWait = 5 * time.Minute
+
+// Binary returns prebuilt, and a remove that does nothing, if prebuilt is
+// not empty. Otherwise it builds httpdemo into a new temporary directory
+// (giving up after 5 minutes), saying "<name>: building httpdemo" to
+// progress first, and returns the binary and a remove that deletes the
+// directory; the caller calls remove once it is done with the binary.
+func Binary(prebuilt, name string, progress io.Writer) (bin string, remove func(), err error) {
+	if prebuilt != "" {
+		return prebuilt, func() {}, nil
+	}
+	dir, err := os.MkdirTemp("", "swapexec-"+name+"-")
+	if err != nil {
+		return "", nil, fmt.Errorf("demorun: %w", err)
+	}
+	fmt.Fprintf(progress, "%s: building httpdemo\n", name)
+	ctx, cancel := context.WithTimeout(context.Background(), buildWait)
+	defer cancel()
+	if bin, err = Build(ctx, dir); err != nil {
+		os.RemoveAll(dir)
+		return "", nil, err
+	}
+	return bin, func() { os.RemoveAll(dir) }, nil
 }
 
 // Server is one running httpdemo process, started by Start. Its methods
