@@ -294,10 +294,10 @@ func TestSoakCatches(t *testing.T) {
 			}
 			return b.Executor.Submit(task)
 		}, nil, "goroutines grew"},
-		{"1 MiB kept every 20ms", func(b *broken, task func()) error {
+		{"2 MiB kept every 20ms", func(b *broken, task func()) error {
 			if b.every(20 * time.Millisecond) {
 				keptMu.Lock()
-				kept = append(kept, make([]byte, 1<<20))
+				kept = append(kept, make([]byte, 2<<20))
 				keptMu.Unlock()
 			}
 			return b.Executor.Submit(task)
