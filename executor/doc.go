@@ -5,7 +5,10 @@
 // The package imports no backend, as database/sql/driver knows no driver.
 // Implementations live in other packages (see github.com/swapexec/swapexec/backends)
 // and prove they keep the contract by passing
-// github.com/swapexec/swapexec/executor/executortest.Run.
+// github.com/swapexec/swapexec/executor/executortest.Run. What only their
+// authors need (config validation, panic recovery, counters) is in
+// github.com/swapexec/swapexec/executor/backend, as database/sql/driver holds
+// what only drivers need.
 //
 // # The contract
 //
@@ -35,8 +38,11 @@
 // deadlock: when every worker is busy and the queue is full, a blocking Submit
 // from inside a task waits for a worker that only that task can free. With
 // Config.Nonblocking the nested Submit returns ErrOverloaded instead, and the
-// caller can run the work inline or give up. Never wait, inside a task, for
-// work submitted to the same blocking executor.
+// caller can run the work inline or give up; [TrySubmitter] does the same for
+// one call on a blocking executor, and the tasks of
+// github.com/swapexec/swapexec/executor/group run nested work inline when there
+// is no room. Never wait, inside a task, for work submitted to the same
+// blocking executor.
 //
 // # Optional abilities
 //
