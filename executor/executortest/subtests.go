@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -84,6 +85,11 @@ func testInvalidConfig(t *testing.T, s *suite) {
 		{executor.Config{QueueSize: -2}, "QueueSize", "-2"},
 		{executor.Config{Workers: -3, QueueSize: 4, Nonblocking: true}, "Workers", "-3"},
 		{executor.Config{Workers: 2, QueueSize: -5, Nonblocking: true}, "QueueSize", "-5"},
+		// One limit for every backend: Workers+QueueSize at most
+		// executor.MaxCapacity, refused before anything is allocated.
+		{executor.Config{Workers: 1, QueueSize: executor.MaxCapacity}, "QueueSize", fmt.Sprint(executor.MaxCapacity)},
+		{executor.Config{Workers: math.MaxInt, Nonblocking: true}, "Workers", fmt.Sprint(math.MaxInt)},
+		{executor.Config{Workers: 4, QueueSize: math.MaxInt}, "QueueSize", fmt.Sprint(math.MaxInt)},
 	}
 	ignore := goleak.IgnoreCurrent()
 	for _, c := range cases {
