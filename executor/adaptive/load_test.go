@@ -141,8 +141,17 @@ func TestResizesUnderLoad(t *testing.T) {
 			waitFor(t, func() bool {
 				return ran.Load() == accepted.Load() && e.running.Load() == 0 && lim.updates.Load() == accepted.Load()
 			})
-			waitFor(t, func() bool { return !e.resizing.Load() })
+			// The last sample's Resize runs after its Update, on the
+			// sampling goroutine or on one already resizing: wait for it
+			// (a correct Executor gets there), then check with messages.
 			want := e.b.clamp(int(lim.last.Load()))
+			applied := func() bool {
+				sr, ok := ex.(executor.StatsReporter)
+				return e.Limit() == want && e.Stats().Workers == want && (!ok || sr.Stats().Workers == want)
+			}
+			for deadline := time.Now().Add(10 * time.Second); !applied() && time.Now().Before(deadline); {
+				time.Sleep(100 * time.Microsecond)
+			}
 			if got := e.Limit(); got != want {
 				t.Errorf("Limit() = %d after the load; want the last limit asked for, %d", got, want)
 			}
