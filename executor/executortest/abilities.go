@@ -526,22 +526,7 @@ func testResize(t *testing.T, s *suite) {
 		// Under load from now on, never more than the new bound.
 		var q probe
 		const submitters, perSubmitter = 4, 100
-		var done []<-chan error
-		for i := 0; i < submitters; i++ {
-			done = append(done, call(func() error {
-				for j := 0; j < perSubmitter; j++ {
-					if err := ex.Submit(q.task(nil)); err != nil {
-						return err
-					}
-				}
-				return nil
-			}))
-		}
-		for i, ch := range done {
-			if err := s.await(t, ch, "submitter %d after the shrink", i); err != nil {
-				t.Errorf("submitter %d after the shrink: got %v, want nil", i, err)
-			}
-		}
+		s.load(t, ex, &q, submitters, perSubmitter)
 		if err := s.shutdown(ex, context.Background()); err != nil {
 			t.Errorf("Shutdown: got %v, want nil", err)
 		}

@@ -172,22 +172,7 @@ func testMaxConcurrency(t *testing.T, s *suite) {
 		const submitters, perSubmitter = 4, 250
 		ex := s.start(t, cfg)
 		var p probe
-		var done []<-chan error
-		for i := 0; i < submitters; i++ {
-			done = append(done, call(func() error {
-				for j := 0; j < perSubmitter; j++ {
-					if err := ex.Submit(p.task(nil)); err != nil {
-						return err
-					}
-				}
-				return nil
-			}))
-		}
-		for i, ch := range done {
-			if err := s.await(t, ch, "submitter %d to submit %d tasks", i, perSubmitter); err != nil {
-				t.Errorf("submitter %d: Submit got %v, want nil", i, err)
-			}
-		}
+		s.load(t, ex, &p, submitters, perSubmitter)
 		if err := s.shutdown(ex, context.Background()); err != nil {
 			t.Errorf("Shutdown: got %v, want nil", err)
 		}
@@ -228,6 +213,29 @@ func testMaxConcurrency(t *testing.T, s *suite) {
 			t.Errorf("most tasks running at once: got %d, want at most Workers = %d", got, w)
 		}
 	})
+}
+
+// load submits perSubmitter quick tasks made by p from each of submitters
+// goroutines, and waits for every Submit to return, failing the test for
+// any that returns an error.
+func (s *suite) load(t *testing.T, ex executor.Executor, p *probe, submitters, perSubmitter int) {
+	t.Helper()
+	var done []<-chan error
+	for i := 0; i < submitters; i++ {
+		done = append(done, call(func() error {
+			for j := 0; j < perSubmitter; j++ {
+				if err := ex.Submit(p.task(nil)); err != nil {
+					return err
+				}
+			}
+			return nil
+		}))
+	}
+	for i, ch := range done {
+		if err := s.await(t, ch, "submitter %d to submit %d tasks", i, perSubmitter); err != nil {
+			t.Errorf("submitter %d: Submit got %v, want nil", i, err)
+		}
+	}
 }
 
 // attempt is one Submit call and what became of its task.
