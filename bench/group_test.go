@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -34,7 +35,11 @@ type batcher struct {
 // groupBatchers returns the errgroup-shaped contenders: group.Group over
 // every backend (one long-lived executor, a new Group per batch, as a
 // request handler on a shared pool would), errgroup with SetLimit, pond's
-// own group on a long-lived pond pool, and conc's error pool.
+// own group on a long-lived pond pool, and conc's error pool; and two
+// references: floor (the batch split over 4 plain goroutines, no per-task
+// hand-over: what perfect parallelism costs on this machine) and
+// submit-chanpool (chanpool's Submit with a hand-written WaitGroup: the
+// executor without the group).
 func groupBatchers() []batcher {
 	var all []batcher
 	for _, name := range backends.Names() {
@@ -51,6 +56,15 @@ func groupBatchers() []batcher {
 		}})
 	}
 	return append(all,
+		batcher{"floor", func(*testing.B) (func(int, func() error) error, func()) {
+			return runFloor, func() {}
+		}},
+		batcher{"submit-chanpool", func(b *testing.B) (func(int, func() error) error, func()) {
+			ex := newFanOutExecutor(b, "chanpool")
+			return func(n int, task func() error) error {
+				return submitBatch(ex, n, task)
+			}, func() { shutdownFanOut(b, ex) }
+		}},
 		batcher{"errgroup", func(*testing.B) (func(int, func() error) error, func()) {
 			return func(n int, task func() error) error {
 				var g errgroup.Group
@@ -81,6 +95,62 @@ func groupBatchers() []batcher {
 			}, func() {}
 		}},
 	)
+}
+
+// runFloor is the floor contender: perfect parallelism with no per-task
+// hand-over. It splits the batch into fanOutWorkers contiguous shares, each
+// run by one plain goroutine started for the batch, and waits for them with
+// a WaitGroup; the first error of each share is kept. What a contender costs
+// above this is the price of handing tasks over one at a time.
+func runFloor(n int, task func() error) error {
+	var wg sync.WaitGroup
+	var errs [fanOutWorkers]error
+	for w := 0; w < fanOutWorkers; w++ {
+		lo, hi := n*w/fanOutWorkers, n*(w+1)/fanOutWorkers
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := lo; i < hi; i++ {
+				if err := task(); err != nil && errs[w] == nil {
+					errs[w] = err
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// submitBatch is the submit-chanpool contender: the executor alone, with no
+// group. Each task is submitted with Submit in a closure that records its
+// error and marks a WaitGroup done, the least a caller must write to wait
+// for its own batch on a shared executor (no panic capture, no nested
+// submits, no limit): what group-chanpool costs above it is the group's own
+// overhead.
+func submitBatch(ex executor.Executor, n int, task func() error) error {
+	var wg sync.WaitGroup
+	var once sync.Once
+	var first error
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		err := ex.Submit(func() {
+			defer wg.Done()
+			if err := task(); err != nil {
+				once.Do(func() { first = err })
+			}
+		})
+		if err != nil {
+			wg.Done()
+			once.Do(func() { first = err })
+		}
+	}
+	wg.Wait()
+	return first
 }
 
 func newFanOutExecutor(b *testing.B, name string) executor.Executor {
