@@ -26,14 +26,21 @@ var errGoexit = errors.New("group: task called runtime.Goexit")
 // for concurrent use. The zero Group is not usable: its Go records an error
 // and runs nothing. Make one with New or WithContext.
 type Group struct {
+	// What every Go reads and every task writes comes first, so that it
+	// shares as few cache lines as it can: the submitting goroutine and
+	// the tasks run on different CPUs, and a task's end writes wg and
+	// lim.out.
 	ex executor.Executor
+	// done is ctx.Done(), or nil for New: Go tests it with a non-blocking
+	// receive, with no call through the interface and no lock.
+	done <-chan struct{}
+	wg   sync.WaitGroup // this group's tasks: accepted by ex (or run inline) and not finished
+	lim  limiter
+
 	// ctx bounds every wait inside Go: for a slot under SetLimit and for
 	// room in ex. New uses context.Background; WithContext the derived ctx.
 	ctx    context.Context
 	cancel context.CancelCauseFunc // nil for New
-
-	wg  sync.WaitGroup // this group's tasks: accepted by ex (or run inline) and not finished
-	lim limiter
 
 	errOnce sync.Once
 	err     error // the first error; written once under errOnce, read after wg.Wait
@@ -43,9 +50,7 @@ type Group struct {
 // and may share with other callers. Its Go calls wait for room in ex for as
 // long as it takes; use WithContext to bound those waits.
 func New(ex executor.Executor) *Group {
-	g := &Group{ex: ex, ctx: context.Background()}
-	g.lim.limit = -1
-	return g
+	return &Group{ex: ex, ctx: context.Background()}
 }
 
 // WithContext returns a Group that runs its tasks on ex, and a Context
@@ -58,9 +63,7 @@ func New(ex executor.Executor) *Group {
 // unless an earlier one was recorded.
 func WithContext(ctx context.Context, ex executor.Executor) (*Group, context.Context) {
 	dctx, cancel := context.WithCancelCause(ctx)
-	g := &Group{ex: ex, ctx: dctx, cancel: cancel}
-	g.lim.limit = -1
-	return g, dctx
+	return &Group{ex: ex, done: dctx.Done(), ctx: dctx, cancel: cancel}, dctx
 }
 
 // Go submits f to the group's executor, to be called once on one of its
@@ -91,8 +94,8 @@ func (g *Group) Go(f func() error) {
 		g.fail(fmt.Errorf("group: Go(nil): %w", executor.ErrNilTask))
 		return
 	}
-	if err := g.ctx.Err(); err != nil {
-		g.fail(fmt.Errorf("group: task not started: %w", err))
+	if g.ctxDone() {
+		g.fail(fmt.Errorf("group: task not started: %w", g.ctx.Err()))
 		return
 	}
 	if !g.lim.tryAcquire() {
@@ -117,6 +120,21 @@ func (g *Group) Go(f func() error) {
 		g.wg.Done()
 		g.lim.release()
 		g.fail(fmt.Errorf("group: task not started: %w", err))
+	}
+}
+
+// ctxDone reports whether the group's context is done. A closed Done
+// channel means Err is set: a cancelCtx sets its error before it closes
+// the channel.
+func (g *Group) ctxDone() bool {
+	if g.done == nil {
+		return false
+	}
+	select {
+	case <-g.done:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -159,7 +177,7 @@ func (g *Group) runInline(f func() error, slot bool) {
 // without risking a wait, so on one it always returns false.
 func (g *Group) TryGo(f func() error) bool {
 	ts, ok := g.ex.(executor.TrySubmitter)
-	if !ok || f == nil || g.ctx.Err() != nil {
+	if !ok || f == nil || g.ctxDone() {
 		return false
 	}
 	if !g.lim.tryAcquire() {
@@ -244,17 +262,18 @@ func runTask(g *Group, f func() error, slot bool) {
 }
 
 // calledFromTask reports whether the calling goroutine is running a task of
-// any Group, found by runTask's frame on its stack. It compares each
-// frame's function entry with runTask's, with no symbol names and no
-// allocation, walking the stack 32 frames at a time.
+// any Group, found by a return address inside runTask on its stack. It
+// compares raw program counters with runTask's code range, walking the
+// stack 32 frames at a time, with no symbol lookup per frame and no
+// allocation: the cost is the runtime's unwinding, some 70 ns a frame.
 func calledFromTask() bool {
-	entry := runtime.FuncForPC(reflect.ValueOf(runTask).Pointer()).Entry()
+	code := runTaskCode()
 	var pcs [32]uintptr
 	for skip := 2; ; {
 		n := runtime.Callers(skip, pcs[:])
 		for _, pc := range pcs[:n] {
 			// pc is a return address: pc-1 is inside the calling function.
-			if f := runtime.FuncForPC(pc - 1); f != nil && f.Entry() == entry {
+			if code.contains(pc - 1) {
 				return true
 			}
 		}
@@ -264,3 +283,37 @@ func calledFromTask() bool {
 		skip += n
 	}
 }
+
+// codeRange is a function's machine code, [start, end).
+type codeRange struct{ start, end uintptr }
+
+func (r codeRange) contains(pc uintptr) bool { return r.start <= pc && pc < r.end }
+
+// runTaskCode is runTask's code range, found once. It is a constant of the
+// running program (Go never moves or unloads code), computed lazily
+// because the runtime only exposes it through lookups.
+var runTaskCode = sync.OnceValue(func() codeRange {
+	entry := runtime.FuncForPC(reflect.ValueOf(runTask).Pointer()).Entry()
+	in := func(pc uintptr) bool {
+		f := runtime.FuncForPC(pc)
+		return f != nil && f.Entry() == entry
+	}
+	// A function's code is contiguous, and every pc from its entry up to
+	// the next function's entry belongs to it: so in is true from entry
+	// up to some end and false after it. Find that end by doubling, then
+	// by bisection.
+	lo, hi := uintptr(0), uintptr(64)
+	for in(entry + hi) {
+		lo, hi = hi, 2*hi
+	}
+	// Now in(entry+lo) and !in(entry+hi).
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		if in(entry + mid) {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return codeRange{start: entry, end: entry + hi}
+})

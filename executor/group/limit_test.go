@@ -7,7 +7,7 @@ import (
 )
 
 func TestLimiterSetLimitCountsOutstanding(t *testing.T) {
-	l := limiter{limit: -1}
+	var l limiter // no limit
 	for i := 0; i < 3; i++ {
 		if !l.tryAcquire() {
 			t.Fatalf("tryAcquire %d with no limit = false", i)
@@ -26,14 +26,15 @@ func TestLimiterSetLimitCountsOutstanding(t *testing.T) {
 }
 
 func TestLimiterAcquireGivesUpWithContext(t *testing.T) {
-	l := limiter{limit: 0}
+	var l limiter
+	l.setLimit(0)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if err := l.acquire(ctx); !errors.Is(err, context.Canceled) {
 		t.Fatalf("acquire with limit 0 and a done ctx = %v; want context.Canceled", err)
 	}
-	if len(l.waiters) != 0 || l.out != 0 {
-		t.Fatalf("after giving up: %d waiters, %d out; want 0, 0", len(l.waiters), l.out)
+	if len(l.waiters) != 0 || l.out.Load() != 0 {
+		t.Fatalf("after giving up: %d waiters, %d out; want 0, 0", len(l.waiters), l.out.Load())
 	}
 	got := make(chan error, 1)
 	go func() { got <- l.acquire(context.Background()) }()

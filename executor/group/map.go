@@ -33,10 +33,10 @@ func Map[T, R any](ctx context.Context, ex executor.Executor, in []T, f func(con
 			out[i] = r
 			return nil
 		})
-		if err := gctx.Err(); err != nil && i < len(in)-1 {
+		if g.ctxDone() && i < len(in)-1 {
 			// Elements are left over: that is an error. If a task's error
 			// canceled gctx, it was recorded first and this is ignored.
-			g.fail(fmt.Errorf("group: Map stopped at element %d of %d: %w", i+1, len(in), err))
+			g.fail(fmt.Errorf("group: Map stopped at element %d of %d: %w", i+1, len(in), gctx.Err()))
 			break
 		}
 	}
