@@ -61,7 +61,8 @@
 // but not in parallel.
 //
 // A task is recognized by the group's task runner on the calling
-// goroutine's stack. The stack walk costs about a microsecond; it is done
+// goroutine's stack. The stack walk costs some 70 ns a frame of the
+// caller's stack (a third of a microsecond from a shallow one); it is done
 // only when Go would otherwise wait: at the limit, or when TrySubmit finds
 // no room, so never on the fast path of an executor with TrySubmit, but on
 // every Go on one without it. So it is a task of any Group, not only this one,

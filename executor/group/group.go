@@ -31,6 +31,7 @@ type Group struct {
 	// the tasks run on different CPUs, and a task's end writes wg and
 	// lim.out.
 	ex executor.Executor
+	ts executor.TrySubmitter // ex if it implements it, else nil: asserted once, not per Go
 	// done is ctx.Done(), or nil for New: Go tests it with a non-blocking
 	// receive, with no call through the interface and no lock.
 	done <-chan struct{}
@@ -50,7 +51,8 @@ type Group struct {
 // and may share with other callers. Its Go calls wait for room in ex for as
 // long as it takes; use WithContext to bound those waits.
 func New(ex executor.Executor) *Group {
-	return &Group{ex: ex, ctx: context.Background()}
+	ts, _ := ex.(executor.TrySubmitter)
+	return &Group{ex: ex, ts: ts, ctx: context.Background()}
 }
 
 // WithContext returns a Group that runs its tasks on ex, and a Context
@@ -63,7 +65,8 @@ func New(ex executor.Executor) *Group {
 // unless an earlier one was recorded.
 func WithContext(ctx context.Context, ex executor.Executor) (*Group, context.Context) {
 	dctx, cancel := context.WithCancelCause(ctx)
-	return &Group{ex: ex, done: dctx.Done(), ctx: dctx, cancel: cancel}, dctx
+	ts, _ := ex.(executor.TrySubmitter)
+	return &Group{ex: ex, ts: ts, done: dctx.Done(), ctx: dctx, cancel: cancel}, dctx
 }
 
 // Go submits f to the group's executor, to be called once on one of its
@@ -142,8 +145,8 @@ func (g *Group) ctxDone() bool {
 // nothing, when the caller is to run task itself: the executor has no room
 // (or cannot be asked without waiting) and the caller is a task.
 func (g *Group) submit(task func()) (inline bool, err error) {
-	if ts, ok := g.ex.(executor.TrySubmitter); ok {
-		err := ts.TrySubmit(task)
+	if g.ts != nil {
+		err := g.ts.TrySubmit(task)
 		if err == nil || !errors.Is(err, executor.ErrOverloaded) {
 			return false, err
 		}
@@ -176,8 +179,8 @@ func (g *Group) runInline(f func() error, slot bool) {
 // swapexec's backends do): it cannot ask any other executor for room
 // without risking a wait, so on one it always returns false.
 func (g *Group) TryGo(f func() error) bool {
-	ts, ok := g.ex.(executor.TrySubmitter)
-	if !ok || f == nil || g.ctxDone() {
+	ts := g.ts
+	if ts == nil || f == nil || g.ctxDone() {
 		return false
 	}
 	if !g.lim.tryAcquire() {

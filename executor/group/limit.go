@@ -6,38 +6,37 @@ import (
 	"sync/atomic"
 )
 
+// limitedBit marks limiter.state while there is a limit; the bits below it
+// count the outstanding slots.
+const limitedBit = 1 << 62
+
 // limiter bounds a group's outstanding tasks. Unlike a buffered channel used
 // as a semaphore (errgroup's), its bound can change while tasks are
 // outstanding: they count against the new bound, and raising it wakes
 // waiters at once. Waiters are served in arrival order.
 //
-// Every slot is counted in out, limit or not, so that a limit set later
-// counts the tasks already outstanding. With no limit (the usual case, and
-// a fast one: the submitter and the tasks are on different goroutines, and
-// on different CPUs) taking and giving back a slot is one atomic add and
-// loads of limited, with no lock: only a limit makes them take mu, to
-// compare out with it and to hand slots to waiters.
-//
-// A slot taken without the lock races with SetLimit turning the limit on:
-// SetLimit stores limited and then reads out (under mu, in wakeLocked and in
-// later acquires), the fast path adds to out and then loads limited again,
-// and those atomics are sequentially consistent, so either SetLimit's read
-// sees the slot or the fast path sees the limit, gives the slot back and
-// asks again under mu. Likewise a release without the lock adds to out and
-// then loads limited, while a waiter reads out under mu after limited was
-// stored: either the waiter sees the slot free, or the release sees the
-// limit and wakes it.
+// Every slot is counted, limit or not, so that a limit set later counts the
+// tasks already outstanding. The count and whether there is a limit share
+// one word, state, so that taking or giving back a slot is one atomic add
+// whose result says whether a limit was on at that very moment. With no
+// limit (the usual case, and a hot one: the submitting goroutine and the
+// tasks run on different CPUs) that add is all: no lock. Under a limit,
+// slots are taken under mu, which compares the count with the limit, and a
+// release takes mu to hand its slot to the oldest waiter. There are waiters
+// only while limitedBit is set (SetLimit sets it under mu before anyone can
+// wait, and wakes every waiter when it clears it), so a release whose add
+// found no limit had no waiter to wake, and one that found a limit wakes
+// under mu any waiter that read the count before the add.
 //
 // The zero limiter has no limit.
 type limiter struct {
-	out     atomic.Int64 // outstanding slots: acquired and not released
-	limited atomic.Bool  // there is a limit; stored under mu
+	state atomic.Int64 // limitedBit if there is a limit, plus the outstanding slots
 
-	// mu guards limit and waiters, and every change of out made when
-	// limited; it is never held while calling out, so it cannot take part
-	// in a deadlock.
+	// mu guards limit and waiters, and every slot taken under a limit; it
+	// is never held while calling out, so it cannot take part in a
+	// deadlock.
 	mu      sync.Mutex
-	limit   int             // most outstanding slots, if limited
+	limit   int             // most outstanding slots, while limitedBit is set
 	waiters []chan struct{} // FIFO; a waiter's channel is closed when it is handed a slot
 }
 
@@ -49,34 +48,34 @@ func (l *limiter) tryAcquire() bool {
 	l.mu.Lock()
 	ok := l.freeLocked()
 	if ok {
-		l.out.Add(1)
+		l.state.Add(1)
 	}
 	l.mu.Unlock()
 	return ok
 }
 
-// acquireUnlimited takes a slot without the lock if there is no limit, and
-// reports whether it did; if not, the caller asks under the lock.
+// acquireUnlimited takes a slot, without the lock, if there is no limit,
+// and reports whether it did; if not, the caller asks under the lock.
 func (l *limiter) acquireUnlimited() bool {
-	if l.limited.Load() {
+	if l.state.Load()&limitedBit != 0 {
 		return false
 	}
-	l.out.Add(1)
-	if !l.limited.Load() {
+	if l.state.Add(1)&limitedBit == 0 {
 		return true
 	}
-	// SetLimit turned the limit on meanwhile and may not have counted
-	// this slot: give it back, so that the caller asks under the lock.
+	// SetLimit set a limit since the load: give the slot back (waking a
+	// waiter it may have kept out) so that the caller asks under the lock.
 	l.release()
 	return false
 }
 
 // freeLocked reports whether a new slot may be taken: no limit, or fewer
 // outstanding than the limit and nobody waiting for one (a release lowers
-// out before it takes mu to hand its slot to the oldest waiter, and a new
-// caller must not take that slot first). l.mu must be held.
+// the count before it takes mu to hand its slot to the oldest waiter, and a
+// new caller must not take that slot first). l.mu must be held.
 func (l *limiter) freeLocked() bool {
-	return !l.limited.Load() || (len(l.waiters) == 0 && l.out.Load() < int64(l.limit))
+	s := l.state.Load()
+	return s&limitedBit == 0 || (len(l.waiters) == 0 && s&^limitedBit < int64(l.limit))
 }
 
 // acquire takes a slot, waiting for one until ctx is done; it then returns
@@ -87,7 +86,7 @@ func (l *limiter) acquire(ctx context.Context) error {
 	}
 	l.mu.Lock()
 	if l.freeLocked() {
-		l.out.Add(1)
+		l.state.Add(1)
 		l.mu.Unlock()
 		return nil
 	}
@@ -118,27 +117,44 @@ func (l *limiter) acquire(ctx context.Context) error {
 // release gives back a slot and, under a limit, hands free slots to
 // waiters in order.
 func (l *limiter) release() {
-	l.out.Add(-1)
-	if l.limited.Load() {
+	if l.state.Add(-1)&limitedBit != 0 {
 		l.mu.Lock()
 		l.wakeLocked()
 		l.mu.Unlock()
 	}
 }
 
-// setLimit changes the bound; tasks already outstanding count against it.
+// setLimit changes the bound, n < 0 meaning none; tasks already outstanding
+// count against it.
 func (l *limiter) setLimit(n int) {
 	l.mu.Lock()
 	l.limit = n
-	l.limited.Store(n >= 0)
+	for {
+		s := l.state.Load()
+		t := s &^ limitedBit
+		if n >= 0 {
+			t |= limitedBit
+		}
+		if l.state.CompareAndSwap(s, t) {
+			break
+		}
+	}
 	l.wakeLocked()
 	l.mu.Unlock()
 }
 
+// outstanding returns the number of slots taken and not given back.
+func (l *limiter) outstanding() int64 {
+	return l.state.Load() &^ limitedBit
+}
+
 // wakeLocked hands free slots to waiters, oldest first. l.mu must be held.
 func (l *limiter) wakeLocked() {
-	for len(l.waiters) > 0 && (!l.limited.Load() || l.out.Load() < int64(l.limit)) {
-		l.out.Add(1)
+	for len(l.waiters) > 0 {
+		if s := l.state.Load(); s&limitedBit != 0 && s&^limitedBit >= int64(l.limit) {
+			return
+		}
+		l.state.Add(1)
 		close(l.waiters[0])
 		l.waiters[0] = nil
 		l.waiters = l.waiters[1:]
