@@ -91,7 +91,9 @@ func TestLimiterSetLimitRacesUnlimitedSlots(t *testing.T) {
 						}
 					}
 				}
-				if h := holders.Add(1); started%3 == 2 && h > limit {
+				// Counted only if the limit was still on after the count
+				// (main moves phase on before it lifts the limit).
+				if h := holders.Add(1); h > limit && started%3 == 2 && phase.Load() == started {
 					over.Add(1)
 				}
 				runtime.Gosched() // hold the slot a while, so that others wait
@@ -118,8 +120,8 @@ func TestLimiterSetLimitRacesUnlimitedSlots(t *testing.T) {
 		}
 	}
 	for r := int64(0); r < rounds; r++ {
-		l.setLimit(-1)
 		phase.Store(3 * r)
+		l.setLimit(-1)
 		until(3 * r)
 		l.setLimit(limit)
 		phase.Store(3*r + 1)
@@ -127,6 +129,7 @@ func TestLimiterSetLimitRacesUnlimitedSlots(t *testing.T) {
 		phase.Store(3*r + 2)
 		until(3*r + 2)
 	}
+	phase.Store(3 * rounds)
 	l.setLimit(-1)
 	stop.Store(true)
 	for n := 0; n < workers; {
