@@ -4,7 +4,7 @@
 // An [Executor] wraps any executor.Executor that implements
 // executor.Resizer. It times every task it runs (from the moment a worker
 // starts it, so time spent waiting is not in it), counts how many run at
-// once, and notes the tasks that report they were shed
+// once, and leaves out the tasks that report they were shed
 // ([Executor.SubmitSampled]). A [Limit] turns those samples into a limit,
 // and the Executor resizes the backend to it, within [Options] Min and Max.
 // The current limit is visible in Stats().Workers, in [Executor.Limit], and

@@ -64,7 +64,8 @@
 // When the executor has a
 // SubmitSampled(ctx, func() bool) error method (as executor/adaptive's
 // does), tasks go through it, and a task dropped without running the
-// handler reports false, which an adaptive limit reads as overload.
+// handler reports false: an adaptive limit then takes no sample from it,
+// as from a refusal, instead of timing it as a request served in no time.
 //
 // MaxWait bounds only the wait for a worker: a handler that then waits on
 // something else (a database's connection pool, a downstream's slots) is

@@ -154,7 +154,7 @@ func (p *PanicError) Unwrap() error {
 
 // sampledSubmitter is implemented by executors that learn from each task
 // whether it did work (adaptive.Executor): a task that returns false was
-// dropped, which such an executor reads as a sign of overload.
+// shed, and gives such an executor no sample.
 type sampledSubmitter interface {
 	SubmitSampled(ctx context.Context, task func() bool) error
 }
