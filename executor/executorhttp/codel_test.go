@@ -45,24 +45,13 @@ func TestCodelShedsOnlyWhileTheQueueStands(t *testing.T) {
 			{at: 202 * ms, waited: 20 * ms}, // closes 101-201ms, least 6ms: overloaded still
 			{at: 203 * ms, waited: 30 * ms, drop: true},
 		}},
-		{"an interval with a quick request and no shed ends the overload", []step{
+		{"one quick request in an interval ends the overload", []step{
 			{at: 0, waited: 20 * ms},
 			{at: 101 * ms, waited: 20 * ms}, // overloaded from here
 			{at: 110 * ms, waited: 30 * ms, drop: true},
-			{at: 150 * ms, waited: 4 * ms},  // quick, but this interval shed
-			{at: 202 * ms, waited: 30 * ms}, // closes 101-201ms: still overloaded; never dropped itself
-			{at: 205 * ms, waited: 30 * ms, drop: true},
-			{at: 303 * ms, waited: 8 * ms}, // closes 202-302ms, which shed: overloaded
-			{at: 310 * ms, waited: 4 * ms},
-			{at: 320 * ms, waited: 9 * ms},
-			{at: 404 * ms, waited: 30 * ms}, // closes 303-403ms: least 4ms, no shed: not overloaded
-			{at: 410 * ms, waited: 30 * ms},
-		}},
-		{"without sheds, folly's rule alone: the least wait above target", []step{
-			{at: 0, waited: 7 * ms},
-			{at: 101 * ms, waited: 7 * ms}, // overloaded: least 7ms
-			{at: 150 * ms, waited: 4 * ms},
-			{at: 202 * ms, waited: 30 * ms}, // not overloaded: least 4ms and no shed
+			{at: 150 * ms, waited: 4 * ms}, // below target
+			{at: 160 * ms, waited: 30 * ms, drop: true},
+			{at: 202 * ms, waited: 30 * ms}, // closes 101-201ms: least 4ms, not overloaded
 			{at: 210 * ms, waited: 30 * ms},
 		}},
 		{"waits between target and 2*target are never shed", []step{
