@@ -28,7 +28,10 @@
 // limit is reached, not that it is too high, and there are more of them the
 // lower it is. Counted as drops, they drove a simulated AIMD limit to 1 at
 // twice the capacity, a third of the goodput. The backend's
-// Stats().Rejected counts them.
+// Stats().Rejected counts them. A task that reports it was shed before its
+// work (SubmitSampled's task returning false, as executorhttp's does for a
+// request past its wait budget or dropped by CoDel) is a refusal made late,
+// and gives no sample either.
 //
 // # What a limit does not do
 //
