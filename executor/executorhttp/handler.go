@@ -93,7 +93,7 @@ type Handler struct {
 	// and are dropped there at the cost of a few microseconds each. A
 	// request dropped by it gets ErrWaitBudget, like one past MaxWait, and
 	// reports false through SubmitSampled. The state costs each request
-	// two atomic loads, a compare-and-swap while its wait is the
+	// three atomic loads, a compare-and-swap while its wait is the
 	// interval's least, and no lock.
 	Target time.Duration
 
