@@ -13,6 +13,7 @@ import (
 	"github.com/swapexec/swapexec/backends"
 	"github.com/swapexec/swapexec/executor"
 	"github.com/swapexec/swapexec/executor/adaptive"
+	"github.com/swapexec/swapexec/executor/executorhttp"
 )
 
 // backendNone is the -backend value that uses no executor: handlers run on
@@ -50,6 +51,7 @@ type config struct {
 	LogFormat       string        // "text" or "json"
 
 	MaxWait          time.Duration // 0: none (but see startBudget)
+	CodelTarget      time.Duration // executorhttp's Target once parsed: 0 (a fixed budget) or in (0, executorhttp.DefaultInterval)
 	WorkSlots        int           // >= 1: the simulated downstream's concurrent slots for /work
 	WorkTime         time.Duration // how long /work holds a slot
 	WorkSlowdownAt   time.Duration // 0: never; else, this long after listening, /work holds a slot for WorkSlowdownTime
@@ -80,9 +82,14 @@ func defaultConfig() config {
 		Limit:           limitFixed,
 		LimitMin:        adaptive.DefaultMin,
 		LimitMax:        adaptive.DefaultMax,
+		CodelTarget:     defaultCodelTarget,
 		WriteSlack:      defaultWriteSlack,
 	}
 }
+
+// defaultCodelTarget is -codel-target's default, applied with -max-wait:
+// folly::Codel's default target delay (its codel_target_delay flag).
+const defaultCodelTarget = 5 * time.Millisecond
 
 // adaptive reports whether the limit is set by executor/adaptive.
 func (c config) adaptive() bool { return c.Limit != limitFixed }
@@ -166,6 +173,11 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool), out io.Wr
 	fs.Var(&choiceValue{&cfg.LogFormat, []string{"text", "json"}}, "log-format", "log `format`: text or json (log/slog)")
 	fs.Var(&durationValue{&cfg.MaxWait, 0, "a duration of 0 or more, such as 30ms"}, "max-wait",
 		"reply 503 with Retry-After to a page request that waited `duration` for a worker, in Submit and in the\nqueue together (0: no bound; even then, a request a worker reaches after "+cfg.startBudget().String()+" gets 503 instead\nof work whose reply would miss the server's WriteTimeout; more than that counts as "+cfg.startBudget().String()+")")
+	fs.Var(&durationValue{&cfg.CodelTarget, 0, "a duration of 0 or more, below " + executorhttp.DefaultInterval.String() + ", such as 5ms"}, "codel-target",
+		"with -max-wait, Facebook's CoDel target `duration`: once no page request has waited less than it for a\n"+
+			"whole "+executorhttp.DefaultInterval.String()+" (the queue stands), one a worker reaches after twice it gets 503, until the queue\n"+
+			"drains; -max-wait alone applies otherwise (0: -max-wait is a fixed budget; given without -max-wait,\n"+
+			"CoDel alone bounds the wait under overload)")
 	fs.Var(&intValue{&cfg.WorkSlots, 1, "1 or more"}, "work-slots",
 		"GET /work calls a simulated downstream that serves `n` requests at once; the others wait for a slot")
 	fs.Var(&durationValue{&cfg.WorkTime, 0, "a duration of 0 or more, such as 10ms"}, "work-time",
@@ -210,6 +222,12 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool), out io.Wr
 	if cfg.DrainDelay >= cfg.ShutdownTimeout {
 		return cfg, fmt.Errorf("-drain-delay %v must be shorter than -shutdown-timeout %v, which it is part of", cfg.DrainDelay, cfg.ShutdownTimeout)
 	}
+	if !given["codel-target"] && cfg.MaxWait == 0 {
+		cfg.CodelTarget = 0 // CoDel comes with a wait budget unless asked for alone
+	}
+	if cfg.CodelTarget >= executorhttp.DefaultInterval {
+		return cfg, fmt.Errorf("-codel-target %v must be below CoDel's interval, %v", cfg.CodelTarget, executorhttp.DefaultInterval)
+	}
 	if cfg.WorkSlowdownTime == 0 {
 		cfg.WorkSlowdownTime = 2 * cfg.WorkTime
 	}
@@ -243,8 +261,10 @@ func checkLimit(cfg *config, given map[string]bool) error {
 		if cfg.adaptive() {
 			return fmt.Errorf("-limit %s needs an executor to resize: want another -backend than %s", cfg.Limit, backendNone)
 		}
-		if given["max-wait"] {
-			return fmt.Errorf("-max-wait bounds the wait for an executor's worker: want another -backend than %s", backendNone)
+		for _, name := range []string{"max-wait", "codel-target"} {
+			if given[name] {
+				return fmt.Errorf("-%s bounds the wait for an executor's worker: want another -backend than %s", name, backendNone)
+			}
 		}
 	}
 	if given["aimd-timeout"] && cfg.Limit != limitAIMD {
@@ -288,7 +308,8 @@ a simulated downstream: -work-slots, -work-time), any other path 404.html;
 
 An adaptive -limit (aimd, gradient2) bounds how many requests run, not how long the others wait:
 pair it with -max-wait (e.g. 30ms) or -nonblocking, or requests still queue without bound in a
-blocking Submit.
+blocking Submit. -max-wait comes with CoDel (-codel-target 5ms): while the queue stands, requests
+that waited over 10ms get 503, so those served waited little; -codel-target 0 keeps the budget fixed.
 
 SIGINT or SIGTERM stops gracefully; a second signal exits at once.
 

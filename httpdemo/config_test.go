@@ -33,7 +33,7 @@ func TestParseConfigDefaults(t *testing.T) {
 func TestParseConfigFlagsAndEnvironment(t *testing.T) {
 	all := config{Addr: "127.0.0.1:0", Backend: "pond", Workers: 64, Queue: 8, Nonblocking: true,
 		ShutdownTimeout: time.Second, DrainDelay: 100 * time.Millisecond, Sleep: 300 * time.Millisecond, MaxRequests: 2, LogFormat: "json",
-		MaxWait: 30 * time.Millisecond, WorkSlots: 3, WorkTime: 5 * time.Millisecond, WorkSlowdownAt: 40 * time.Second, WorkSlowdownTime: 7 * time.Millisecond,
+		MaxWait: 30 * time.Millisecond, CodelTarget: 5 * time.Millisecond, WorkSlots: 3, WorkTime: 5 * time.Millisecond, WorkSlowdownAt: 40 * time.Second, WorkSlowdownTime: 7 * time.Millisecond,
 		Limit: "gradient2", LimitMin: 2, LimitMax: 100, LimitInitial: 64, WriteSlack: 30 * time.Second}
 	args := []string{"-addr", "127.0.0.1:0", "-backend", "pond", "-workers", "64", "-queue", "8", "-nonblocking",
 		"-shutdown-timeout", "1s", "-drain-delay", "100ms", "-sleep", "300ms", "-max-requests", "2", "-log-format", "json",
@@ -100,6 +100,9 @@ func TestParseConfigRejects(t *testing.T) {
 		{"addr with empty port", []string{"-addr", "127.0.0.1:"}, nil, []string{"-addr", `"127.0.0.1:"`, "host:port"}},
 		{"negative max wait", []string{"-max-wait", "-1ms"}, nil, []string{"-max-wait", `"-1ms"`, "0 or more"}},
 		{"max wait without executor", []string{"-backend", "none", "-max-wait", "30ms"}, nil, []string{"-max-wait", "-backend", "none"}},
+		{"codel target without executor", []string{"-backend", "none", "-codel-target", "5ms"}, nil, []string{"-codel-target", "-backend", "none"}},
+		{"negative codel target", []string{"-max-wait", "30ms", "-codel-target", "-5ms"}, nil, []string{"-codel-target", `"-5ms"`, "0 or more"}},
+		{"codel target at the interval", []string{"-max-wait", "30ms", "-codel-target", "100ms"}, nil, []string{"-codel-target", "100ms", "below", "interval"}},
 		{"zero work slots", []string{"-work-slots", "0"}, nil, []string{"-work-slots", `"0"`, "1 or more"}},
 		{"negative work time", []string{"-work-time", "-1s"}, nil, []string{"-work-time", `"-1s"`, "0 or more"}},
 		{"work slowdown at not a duration", []string{"-work-slowdown-at", "soon"}, nil, []string{"-work-slowdown-at", `"soon"`, "duration"}},
@@ -150,7 +153,7 @@ func TestParseConfigHelp(t *testing.T) {
 		t.Fatalf("got %v, want flag.ErrHelp", err)
 	}
 	for _, name := range []string{"addr", "backend", "workers", "queue", "nonblocking", "shutdown-timeout", "drain-delay", "sleep", "max-requests", "log-format",
-		"max-wait", "work-slots", "work-time", "work-slowdown-at", "work-slowdown-time", "limit", "limit-min", "limit-max", "aimd-timeout"} {
+		"max-wait", "work-slots", "work-time", "work-slowdown-at", "work-slowdown-time", "limit", "limit-min", "limit-max", "aimd-timeout", "codel-target"} {
 		if !strings.Contains(out.String(), "-"+name) || !strings.Contains(out.String(), "$"+envName(name)) {
 			t.Errorf("-h does not document -%s and $%s:\n%s", name, envName(name), out.String())
 		}
@@ -204,6 +207,31 @@ func TestWaitBudgets(t *testing.T) {
 		// longest work must still be able to reply before WriteTimeout.
 		if slack := cfg.writeTimeout() - cfg.startBudget() - cfg.longestWork(); slack < time.Second {
 			t.Errorf("-sleep %v: %v left for the reply after the start budget and the work, want at least 1s", sleep, slack)
+		}
+	}
+}
+
+// TestParseConfigCodelTarget: -max-wait comes with CoDel at folly's 5ms
+// target unless -codel-target says otherwise; without -max-wait there is
+// none unless asked for.
+func TestParseConfigCodelTarget(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		vars map[string]string
+		want time.Duration
+	}{
+		{nil, nil, 0},
+		{[]string{"-limit", "gradient2"}, nil, 0},
+		{[]string{"-max-wait", "30ms"}, nil, 5 * time.Millisecond},
+		{[]string{"-max-wait", "30ms", "-codel-target", "0"}, nil, 0},
+		{[]string{"-max-wait", "30ms", "-codel-target", "2ms"}, nil, 2 * time.Millisecond},
+		{[]string{"-codel-target", "5ms"}, nil, 5 * time.Millisecond},
+		{nil, map[string]string{"SWAPEXEC_MAX_WAIT": "30ms", "SWAPEXEC_CODEL_TARGET": "0"}, 0},
+		{nil, map[string]string{"SWAPEXEC_MAX_WAIT": "30ms"}, 5 * time.Millisecond},
+	} {
+		cfg, err := parseConfig(tc.args, env(tc.vars), io.Discard)
+		if err != nil || cfg.CodelTarget != tc.want {
+			t.Errorf("parseConfig(%q, env %v): CodelTarget %v, error %v; want %v and nil", tc.args, tc.vars, cfg.CodelTarget, err, tc.want)
 		}
 	}
 }

@@ -177,9 +177,18 @@ func (e *Executor) SubmitContext(ctx context.Context, task func()) error {
 // SubmitSampled is SubmitContext for a task that reports its own outcome:
 // task returns true when it did its work, and false when it was shed and
 // did none, for example because its wait budget had passed before it
-// started. A false gives a Dropped sample, not a latency: Gradient2 ignores
-// it, AIMD backs off on it (as Netflix's limits treat onDropped).
-// executorhttp finds this method by type assertion.
+// started (executorhttp's MaxWait and CoDel drop at dequeue this way, and
+// find this method by type assertion). A true gives a sample as Submit's
+// task does. A false gives no sample at all, as a refusal gives none (see
+// the package documentation, "Refusals"): a shed is the limiter's own
+// refusal, made late, and says nothing about whether the limit is too
+// high; timed, it would pass for a task that ran in no time, which AIMD
+// counts as a success. Netflix's LifoBlockingLimiter likewise rejects a
+// request that timed out in its backlog without touching the limit.
+//
+// Fed to AIMD as drops, such sheds drove its limit to 1 at twice the
+// capacity, with CoDel shedding at dequeue (goodput 0.33 x capacity in a
+// short step-load run): there are more of them the lower the limit is.
 func (e *Executor) SubmitSampled(ctx context.Context, task func() bool) error {
 	if task == nil {
 		return executor.SubmitContext(ctx, e.ex, nil)
@@ -255,9 +264,12 @@ func (e *Executor) run(task func() bool) {
 	}()
 	ok := task()
 	returned = true
-	now := time.Now()
 	e.running.Add(-1)
-	e.observe(Sample{RTT: now.Sub(start), Inflight: inflight, Dropped: !ok}, now)
+	if !ok {
+		return // shed: no sample (see SubmitSampled)
+	}
+	now := time.Now()
+	e.observe(Sample{RTT: now.Sub(start), Inflight: inflight}, now)
 }
 
 // observe folds s into the limit and, if the integer limit changed, resizes

@@ -47,11 +47,13 @@ type AIMDConfig struct {
 // refusals (Netflix's limiter feeds its Limit none of its own rejections
 // either): against a downstream that slows down as concurrency rises, it
 // grows while tasks succeed, up to Max, unless Timeout is set to the run
-// time you accept, or tasks report drops through SubmitSampled. Drops that
-// come from the limiter's own shedding (tasks that waited too long for a
-// worker) make a poor loss signal: there are more of them the lower the
-// limit is, and under sustained overload they drive the limit down to Min.
-// Prefer Gradient2 when latency is the signal.
+// time you accept, or code driving the Limit itself feeds it Dropped
+// samples from a loss signal of its own (a downstream's timeouts). Tasks
+// that the limiter itself shed for waiting too long for a worker give no
+// sample (see Executor.SubmitSampled): they make a poor loss signal, since
+// there are more of them the lower the limit is, and under sustained
+// overload they drove the limit down to Min. Prefer Gradient2 when latency
+// is the signal.
 //
 // An AIMD is not safe for concurrent use on its own; the Executor
 // serializes its calls.

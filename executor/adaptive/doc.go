@@ -4,7 +4,7 @@
 // An [Executor] wraps any executor.Executor that implements
 // executor.Resizer. It times every task it runs (from the moment a worker
 // starts it, so time spent waiting is not in it), counts how many run at
-// once, and notes the tasks that report they were shed
+// once, and leaves out the tasks that report they were shed
 // ([Executor.SubmitSampled]). A [Limit] turns those samples into a limit,
 // and the Executor resizes the backend to it, within [Options] Min and Max.
 // The current limit is visible in Stats().Workers, in [Executor.Limit], and
@@ -28,7 +28,10 @@
 // limit is reached, not that it is too high, and there are more of them the
 // lower it is. Counted as drops, they drove a simulated AIMD limit to 1 at
 // twice the capacity, a third of the goodput. The backend's
-// Stats().Rejected counts them.
+// Stats().Rejected counts them. A task that reports it was shed before its
+// work (SubmitSampled's task returning false, as executorhttp's does for a
+// request past its wait budget or dropped by CoDel) is a refusal made late,
+// and gives no sample either.
 //
 // # What a limit does not do
 //

@@ -20,10 +20,13 @@ type Sample struct {
 	// same way, at acquire).
 	Inflight int
 
-	// Dropped reports that the task was shed: it ran but did no work
-	// (SubmitSampled's task returned false). Netflix's limiters call this
-	// onDropped. A submission the executor refused is no sample at all (see
-	// the package documentation, "Refusals").
+	// Dropped reports a loss: the work was lost, as when a downstream
+	// timed out or refused it (Netflix's limiters call this onDropped, and
+	// AIMD backs off on it). An Executor never sets it: a task shed before
+	// its work (SubmitSampled's task returning false) and a submission the
+	// executor refused give no sample at all (see the package
+	// documentation, "Refusals"). It is there for code that drives a Limit
+	// itself with a loss signal of its own.
 	Dropped bool
 }
 

@@ -83,7 +83,7 @@ func TestResizesUnderLoad(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var running, peak, accepted, ran atomic.Int64
+			var running, peak, accepted, ran, shed atomic.Int64
 			task := func() {
 				n := running.Add(1)
 				for {
@@ -106,7 +106,14 @@ func TestResizesUnderLoad(t *testing.T) {
 				case 2:
 					return e.TrySubmit(task)
 				default:
-					return e.SubmitSampled(context.Background(), func() bool { task(); return i%8 != 3 })
+					return e.SubmitSampled(context.Background(), func() bool {
+						task()
+						if i%8 == 3 {
+							shed.Add(1) // reports it was shed: no sample
+							return false
+						}
+						return true
+					})
 				}
 			}
 			load := func(stopOnClosed bool) {
@@ -139,7 +146,7 @@ func TestResizesUnderLoad(t *testing.T) {
 			// A task's sample is folded in after it stops counting as
 			// running, so wait for the samples themselves.
 			waitFor(t, func() bool {
-				return ran.Load() == accepted.Load() && e.running.Load() == 0 && lim.updates.Load() == accepted.Load()
+				return ran.Load() == accepted.Load() && e.running.Load() == 0 && lim.updates.Load() == accepted.Load()-shed.Load()
 			})
 			// The last sample's Resize runs after its Update, on the
 			// sampling goroutine or on one already resizing: wait for it

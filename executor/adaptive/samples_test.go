@@ -157,16 +157,25 @@ func TestNoSample(t *testing.T) {
 	})
 }
 
+// TestSubmitSampledOutcome: a task that did its work gives a sample; one
+// that reports it was shed gives none, and leaves running as it found it.
 func TestSubmitSampledOutcome(t *testing.T) {
 	e, l, _ := newTestExecutor(t, 1, false)
-	for _, did := range []bool{true, false} {
-		if err := e.SubmitSampled(context.Background(), func() bool { return did }); err != nil {
-			t.Fatal(err)
-		}
-		s := waitSamples(t, l, 1)[0]
-		if s.Dropped == did || s.Inflight != 1 {
-			t.Errorf("task returned %v: sample %+v; want Dropped %v, Inflight 1", did, s, !did)
-		}
+	if err := e.SubmitSampled(context.Background(), func() bool { return true }); err != nil {
+		t.Fatal(err)
+	}
+	if s := waitSamples(t, l, 1)[0]; s.Dropped || s.Inflight != 1 {
+		t.Errorf("task returned true: sample %+v; want Dropped false, Inflight 1", s)
+	}
+	shed := make(chan struct{})
+	if err := e.SubmitSampled(context.Background(), func() bool { close(shed); return false }); err != nil {
+		t.Fatal(err)
+	}
+	<-shed
+	shutdown(t, e) // waits for the shed task to return
+	noSample(t, l, "a shed task")
+	if n := e.running.Load(); n != 0 {
+		t.Errorf("running = %d after a shed task; want 0", n)
 	}
 }
 

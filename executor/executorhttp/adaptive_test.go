@@ -37,17 +37,28 @@ func (d *delayed) Resize(int) error { return nil }
 
 func (d *delayed) Shutdown(context.Context) error { d.wg.Wait(); return nil }
 
-// TestShedRequestsLowerAdaptiveLimit: through adaptive's SubmitSampled,
-// requests dropped after MaxWait reach the limit as drops, and AIMD backs
-// off, where a plain Submit would have shown nothing wrong.
-func TestShedRequestsLowerAdaptiveLimit(t *testing.T) {
-	const initial = 10
-	aimd, err := adaptive.NewAIMD(adaptive.AIMDConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
+// countingLimit is an adaptive.Limit that counts its samples and keeps
+// its initial limit.
+type countingLimit struct {
+	b       adaptive.Bounds
+	samples int
+}
+
+func (l *countingLimit) Reset(b adaptive.Bounds) { l.b = b }
+
+func (l *countingLimit) Update(adaptive.Sample, time.Time) int {
+	l.samples++
+	return l.b.Initial
+}
+
+// TestShedRequestsGiveTheLimitNoSample: through adaptive's SubmitSampled,
+// requests dropped at dequeue after MaxWait report that they were shed, and
+// the limit gets no sample from them, where a plain Submit would have timed
+// each as a task that ran in no time.
+func TestShedRequestsGiveTheLimitNoSample(t *testing.T) {
+	l := &countingLimit{}
 	const budget = 5 * time.Millisecond
-	a, err := adaptive.New(&delayed{after: 4 * budget}, adaptive.Options{Min: 1, Max: 20, Initial: initial, Limit: aimd})
+	a, err := adaptive.New(&delayed{after: 4 * budget}, adaptive.Options{Min: 1, Max: 20, Initial: 10, Limit: l})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,10 +70,24 @@ func TestShedRequestsLowerAdaptiveLimit(t *testing.T) {
 			t.Errorf("request %d: status %d, want 503 after MaxWait", i, rec.Code)
 		}
 	}
-	if err := a.Shutdown(context.Background()); err != nil { // every dropped task has reported
+	if err := a.Shutdown(context.Background()); err != nil { // every dropped task has returned
 		t.Fatal(err)
 	}
-	if got := a.Limit(); got >= initial {
-		t.Errorf("limit %d after three requests shed past MaxWait, want it below the initial %d", got, initial)
+	if l.samples != 0 {
+		t.Errorf("%d samples from three requests shed past MaxWait, want none", l.samples)
+	}
+
+	// A request that runs is timed.
+	a2, err := adaptive.New(&delayed{}, adaptive.Options{Min: 1, Max: 20, Initial: 10, Limit: l})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok := &executorhttp.Handler{Executor: a2, Handler: http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})}
+	ok.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+	if err := a2.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if l.samples != 1 {
+		t.Errorf("%d samples from one request served, want 1", l.samples)
 	}
 }

@@ -53,12 +53,19 @@
 // Jacobson's "Controlling Queue Delay", ACM Queue 10(5), 2012): a request
 // that has waited too long is worth less than a fast 503, and one that a
 // worker reaches after its budget is dropped at dequeue instead of being
-// served late. Unlike Facebook's variant the budget is fixed, not shortened
-// while the queue stays busy; an adaptive limit (executor/adaptive) does
-// the adapting. When the executor has a
+// served late. Handler.Target adds the part of Facebook's variant that
+// adapts the budget (folly::Codel): while the queue stands (no request got
+// through it in less than Target for a whole Interval, 100 ms by default),
+// a request that a worker reaches after more than 2*Target is dropped at
+// dequeue; otherwise MaxWait alone applies. A queue that absorbs a burst
+// still holds requests up to MaxWait, and one that stays full serves
+// requests that waited at most about 2*Target, instead of every served
+// request waiting nearly MaxWait. Without a Target the budget is fixed.
+// When the executor has a
 // SubmitSampled(ctx, func() bool) error method (as executor/adaptive's
 // does), tasks go through it, and a task dropped without running the
-// handler reports false, which an adaptive limit reads as overload.
+// handler reports false: an adaptive limit then takes no sample from it,
+// as from a refusal, instead of timing it as a request served in no time.
 //
 // MaxWait bounds only the wait for a worker: a handler that then waits on
 // something else (a database's connection pool, a downstream's slots) is

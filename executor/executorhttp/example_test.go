@@ -100,6 +100,32 @@ func ExampleHandler_maxWait() {
 	// Output: 503 1
 }
 
+// Target adds Facebook's CoDel to MaxWait: a burst may wait up to the
+// whole budget, but once the queue stands (no request got through it in
+// under 5 ms for 100 ms), a request a worker reaches after more than 10 ms
+// gets 503 instead, so those served under sustained overload waited little.
+func ExampleHandler_target() {
+	pool, err := chanpool.New(executor.Config{Workers: 4}) // blocking
+	if err != nil {
+		panic(err)
+	}
+	defer pool.Shutdown(context.Background())
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "hello")
+	})
+	h := &executorhttp.Handler{
+		Executor: pool,
+		Handler:  mux,
+		MaxWait:  30 * time.Millisecond,
+		Target:   5 * time.Millisecond, // folly's default; Interval 0 means 100 ms
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	fmt.Print(rec.Code, " ", rec.Body.String())
+	// Output: 200 hello
+}
+
 // Reject shapes the reply to a request that will not be served: here a
 // 429 with a JSON body that says why, and no reply at all is needed for a
 // client that has gone (Reject is not called for it).

@@ -39,7 +39,8 @@ func (waitBudgetError) Timeout() bool { return true }
 // Handler is an http.Handler that serves each request by running Handler on
 // Executor, as described in the package documentation. Its fields are read
 // on every request and must not change once it serves. A Handler is safe for
-// concurrent use.
+// concurrent use; it keeps CoDel's state (see Target), so it must not be
+// copied once it serves.
 type Handler struct {
 	// Executor runs the requests. Nil means no executor: Handler runs on
 	// net/http's goroutine as if it were not wrapped.
@@ -73,6 +74,41 @@ type Handler struct {
 	// dequeue: a task that a worker reaches after the budget is dropped
 	// without running the handler, even if the timer has not fired yet.
 	MaxWait time.Duration
+
+	// Target, if positive, turns on Facebook's CoDel for the wait for a
+	// worker (folly::Codel; Ben Maurer, "Fail at Scale", ACM Queue 13(8),
+	// 2015): each request's wait is measured when a worker reaches it, and
+	// when no request waited less than Target during a whole Interval (a
+	// standing queue, not a burst), a request a worker reaches after more
+	// than 2*Target is dropped at dequeue, as for MaxWait, until an
+	// Interval passes in which some request waited less than Target.
+	// Otherwise only MaxWait applies. So a queue that absorbs a burst may
+	// hold requests up to MaxWait, and one that stays full serves requests
+	// that waited at most about 2*Target. folly's default target is 5 ms.
+	// Zero or less means a fixed budget: MaxWait alone, as without CoDel.
+	//
+	// The check happens only at dequeue: a request still waiting in Submit
+	// is not cut short by it (MaxWait's timer, if any, still is), so with
+	// a first-in first-out executor the oldest waiters reach a worker first
+	// and are dropped there at the cost of a few microseconds each. A
+	// request dropped by it gets ErrWaitBudget, like one past MaxWait, and
+	// reports false through SubmitSampled. The state costs each request
+	// three atomic loads, a compare-and-swap while its wait is the
+	// interval's least, and no lock.
+	Target time.Duration
+
+	// Interval is CoDel's interval for Target: how long the queue must
+	// stay above Target before requests are dropped, and how often the
+	// verdict is reviewed. Zero or less means DefaultInterval (100 ms,
+	// folly's). A Target of Interval or more counts as Interval (as folly
+	// caps its target).
+	Interval time.Duration
+
+	// now is the clock: nil means time.Now. Tests set it.
+	now func() time.Time
+
+	// codel is the state of the CoDel that Target turns on.
+	codel codel
 
 	// Reject, if not nil, writes the response for a request that will not
 	// be served, in place of the defaults listed in the package
@@ -118,7 +154,7 @@ func (p *PanicError) Unwrap() error {
 
 // sampledSubmitter is implemented by executors that learn from each task
 // whether it did work (adaptive.Executor): a task that returns false was
-// dropped, which such an executor reads as a sign of overload.
+// shed, and gives such an executor no sample.
 type sampledSubmitter interface {
 	SubmitSampled(ctx context.Context, task func() bool) error
 }
@@ -150,7 +186,8 @@ type call struct {
 	next    http.Handler
 	w       http.ResponseWriter
 	r       *http.Request
-	startBy time.Time    // zero: no MaxWait
+	h       *Handler     // for its clock and CoDel, when start is not zero
+	start   time.Time    // when ServeHTTP began; zero: neither MaxWait nor Target
 	state   atomic.Int32 // pending, running or abandoned; see above
 
 	// Written by the task before it sends on done, read by ServeHTTP after.
@@ -182,7 +219,7 @@ func (c *call) run() (ran bool) {
 		c.outcome = ctxEnded
 		return false
 	}
-	if !c.startBy.IsZero() && time.Now().After(c.startBy) {
+	if !c.start.IsZero() && c.h.overdue(c.start) {
 		c.outcome = overdue
 		return false
 	}
@@ -212,8 +249,8 @@ func (c *call) recycle() {
 	// Abandoned until reused: should an executor run a task it rejected,
 	// breaking its contract, the task finds nothing to touch.
 	c.state.Store(abandoned)
-	c.next, c.w, c.r = nil, nil, nil
-	c.startBy = time.Time{}
+	c.next, c.w, c.r, c.h = nil, nil, nil, nil
+	c.start = time.Time{}
 	c.outcome, c.panicked, c.panicVal, c.stack = served, false, nil, nil
 	calls.Put(c)
 }
@@ -242,15 +279,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// wait is what the request waits with: its own context, or one that
 	// also ends with the budget. Only a budget costs a timer.
 	wait := ctx
-	var startBy time.Time
+	var start time.Time
+	if h.MaxWait > 0 || h.Target > 0 {
+		start = h.clock()
+	}
 	if h.MaxWait > 0 {
-		startBy = time.Now().Add(h.MaxWait)
 		var cancel context.CancelFunc
-		wait, cancel = context.WithDeadline(ctx, startBy)
+		wait, cancel = context.WithDeadline(ctx, start.Add(h.MaxWait))
 		defer cancel()
 	}
 	c := calls.Get().(*call)
-	c.next, c.w, c.r, c.startBy = next, w, r, startBy
+	c.next, c.w, c.r, c.h, c.start = next, w, r, h, start
 	c.state.Store(pending)
 	var err error
 	if s, ok := h.Executor.(sampledSubmitter); ok {
@@ -293,6 +332,36 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		panic(&PanicError{Value: v, Stack: stack})
 	}
+}
+
+// clock returns the time now.
+func (h *Handler) clock() time.Time {
+	if h.now != nil {
+		return h.now()
+	}
+	return time.Now()
+}
+
+// overdue reports whether a request that started waiting at start, and
+// that a worker reaches now, is to be dropped: past MaxWait, or shed by
+// CoDel when Target is set. Every wait is fed to CoDel, dropped or not, as
+// folly feeds it every dequeued request's.
+func (h *Handler) overdue(start time.Time) bool {
+	now := h.clock()
+	waited := now.Sub(start)
+	shed := false
+	if h.Target > 0 {
+		interval := h.Interval
+		if interval <= 0 {
+			interval = DefaultInterval
+		}
+		target := h.Target
+		if target > interval {
+			target = interval
+		}
+		shed = h.codel.shed(waited, target, interval, now.UnixNano())
+	}
+	return shed || (h.MaxWait > 0 && waited > h.MaxWait)
 }
 
 // contextEnded replies to a request that stopped waiting before its handler

@@ -32,8 +32,12 @@ func modeStyle(key string) (color.Color, []vg.Length) {
 		return rgb(0x00, 0x72, 0xB2), nil
 	case modeAIMD:
 		return rgb(0xE6, 0x9F, 0x00), nil
+	case modeAIMDTuned:
+		return rgb(0xE6, 0x9F, 0x00), dash
 	case modeGradient2:
 		return rgb(0x00, 0x9E, 0x73), nil
+	case modeG2Fixed:
+		return rgb(0x00, 0x9E, 0x73), dash
 	case modeG2Shed:
 		return rgb(0x56, 0xB4, 0xE9), dash
 	case modeHAProxy:

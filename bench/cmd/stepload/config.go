@@ -51,7 +51,9 @@ const (
 	modeWaitBudget = "wait-budget"
 	modeBestFixed  = "best-fixed"
 	modeAIMD       = "aimd"
+	modeAIMDTuned  = "aimd-timeout"
 	modeGradient2  = "gradient2"
+	modeG2Fixed    = "gradient2-fixed-budget"
 	modeG2Shed     = "gradient2-nonblocking"
 	modeHAProxy    = "haproxy"
 	modeG2Alone    = "gradient2-alone"
@@ -59,7 +61,7 @@ const (
 )
 
 func allModes() []string {
-	return []string{modeGenerator, modeBlocking, modeWaitBudget, modeBestFixed, modeAIMD, modeGradient2, modeG2Shed, modeHAProxy, modeG2Alone}
+	return []string{modeGenerator, modeBlocking, modeWaitBudget, modeBestFixed, modeAIMD, modeAIMDTuned, modeGradient2, modeG2Fixed, modeG2Shed, modeHAProxy, modeG2Alone}
 }
 
 // Sweep admission kinds.

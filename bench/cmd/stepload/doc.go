@@ -50,7 +50,12 @@
 //     goodput; among the limits within 2% of it, the lowest p99), or given
 //     with -fixed;
 //   - aimd, gradient2: -limit aimd|gradient2 -max-wait 30ms with no
-//     -workers, the untuned setup;
+//     -workers, the untuned setup (httpdemo adds CoDel to -max-wait by
+//     default: -codel-target 5ms);
+//   - aimd-timeout: aimd with -aimd-timeout at twice -work-time, a tuned
+//     value: AIMD is loss-based, and /work never fails;
+//   - gradient2-fixed-budget: gradient2 with -codel-target 0, -max-wait as
+//     a fixed budget, to show what CoDel changes;
 //   - gradient2-nonblocking: -limit gradient2 -nonblocking;
 //   - haproxy: HAProxy with maxconn (the best fixed limit) and timeout
 //     queue 30ms in front of -backend none, as operators bound concurrency

@@ -63,6 +63,17 @@ func buildModes(c config, fixed int, fixedArgs []string) []mode {
 			m.Label = "-limit aimd -max-wait " + c.MaxWait.String()
 			m.Args = append([]string{"-limit", "aimd"}, mw...)
 			m.Limit = limitAdaptive
+		case modeAIMDTuned:
+			// A tuned value: twice the downstream's unloaded time, which
+			// the untuned command line cannot know.
+			to := (2 * c.WorkTime).String()
+			m.Label = "-limit aimd -max-wait " + c.MaxWait.String() + " -aimd-timeout " + to
+			m.Args = append(append([]string{"-limit", "aimd"}, mw...), "-aimd-timeout", to)
+			m.Limit = limitAdaptive
+		case modeG2Fixed:
+			m.Label = "-limit gradient2 -max-wait " + c.MaxWait.String() + " -codel-target 0"
+			m.Args = append(append([]string{"-limit", "gradient2"}, mw...), "-codel-target", "0")
+			m.Limit = limitAdaptive
 		case modeGradient2:
 			m.Label = "-limit gradient2 -max-wait " + c.MaxWait.String()
 			m.Args = append([]string{"-limit", "gradient2"}, mw...)

@@ -154,7 +154,7 @@ func writeGoals(w io.Writer, c config, res results) {
 	if top > 0 {
 		fmt.Fprintf(w, "The most goodput any mode reached at 200%%: %.0f/s = %.2f× the nominal capacity (%s): what this machine's downstream really served.\n\n", top, top/capacity, topMode)
 	}
-	for _, key := range []string{modeGradient2, modeAIMD, modeG2Shed} {
+	for _, key := range []string{modeGradient2, modeAIMD, modeAIMDTuned, modeG2Fixed, modeG2Shed} {
 		r, ok := byKey[key]
 		if !ok {
 			continue
@@ -171,9 +171,9 @@ func writeGoals(w io.Writer, c config, res results) {
 	}
 	if r, ok := byKey[modeAIMD]; ok {
 		if s, ok := at(r, overload); ok {
-			fmt.Fprintf(w, "- **AIMD's limit at 200%%: %s**, against a downstream of %d slots: AIMD backs off only on a drop or a run time above AIMDConfig.Timeout "+
-				"(5 s by default; httpdemo has no flag for it), and /work gives neither, so the limit climbs toward -limit-max "+
-				"and requests wait inside the handler for the downstream's slots\n", fmtLimit(s), c.WorkSlots)
+			fmt.Fprintf(w, "- **AIMD's limit at 200%%: %s**, against a downstream of %d slots: AIMD backs off only on a loss or a run time above AIMDConfig.Timeout "+
+				"(Netflix's 5 s unless -aimd-timeout is given); /work never fails, and requests the server sheds itself give the limit no sample, "+
+				"so untuned the limit climbs toward -limit-max and requests wait inside the handler for the downstream's slots\n", fmtLimit(s), c.WorkSlots)
 		}
 	}
 	g2, okG2 := byKey[modeGradient2]
@@ -226,7 +226,7 @@ func writeGoals(w io.Writer, c config, res results) {
 	}
 	if hp, ok := byKey[modeHAProxy]; ok {
 		h, ok1 := at(hp, overload)
-		for _, key := range []string{modeGradient2, modeAIMD, modeG2Shed, modeBestFixed} {
+		for _, key := range []string{modeGradient2, modeAIMD, modeAIMDTuned, modeG2Fixed, modeG2Shed, modeBestFixed} {
 			r, ok := byKey[key]
 			if !ok || !ok1 {
 				continue
