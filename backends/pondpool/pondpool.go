@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/bits"
+	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -86,32 +87,20 @@ type slotTable struct {
 // Submit.
 //
 // A slot is owned from the CompareAndSwap of busy from 0 to 1 in Submit
-// until runSlot stores 0. Only the owner touches task, and pond runs a slot's
+// until run stores 0. Only the owner touches task, and pond runs a slot's
 // run only for a Go call made by the owner, once, so each accepted task runs
 // exactly once. The owner's write of task happens before pond's worker reads
 // it (pond hands each task over under its mutex, or to a new goroutine);
-// runSlot's reads happen before its store of busy, which happens before the
+// run's reads happen before its store of busy, which happens before the
 // next owner's CompareAndSwap.
 type slot struct {
 	busy atomic.Uint32
 	task func()
-	run  func() // s.runSlot, made once: handing it to pond allocates nothing
-	pool *Pool
+	run  func() // made once by newSlotTable: handing it to pond allocates nothing
 	// Consecutive Submits take consecutive slots: padded to a cache line,
 	// the slot a Submit fills does not share one with the slot a worker is
 	// reading.
-	_ [64 - 32]byte
-}
-
-// runSlot is what pond runs for a task that came through a slot: it frees
-// the slot first, so a long task does not hold it, then runs the task as
-// runTask does (written out here: one call less for every task).
-func (s *slot) runSlot() {
-	task, p := s.task, s.pool
-	s.task = nil // do not keep the task reachable after it ran
-	s.busy.Store(0)
-	defer p.release()
-	backend.RunTask(task, p.onPanic)
+	_ [64 - 24]byte
 }
 
 // Slots sizing: twice Workers+QueueSize (a slot is held from Submit until
@@ -133,8 +122,19 @@ func newSlotTable(p *Pool, capacity int) *slotTable {
 	t := &slotTable{slots: make([]slot, n), mask: uint64(n - 1)}
 	for i := range t.slots {
 		s := &t.slots[i]
-		s.pool = p
-		s.run = s.runSlot
+		// What pond runs for a task that came through s: it frees the
+		// slot first, so a long task does not hold it, then runs the task
+		// as runTask does, written out here so that a task costs one call
+		// less.
+		s.run = func() {
+			task := s.task
+			s.task = nil // do not keep the task reachable after it ran
+			s.busy.Store(0)
+			defer p.release()
+			if !p.call(task) {
+				p.panickedNil()
+			}
+		}
 	}
 	return t
 }
@@ -202,11 +202,8 @@ func (p *Pool) Submit(task func()) error {
 	if task == nil {
 		return errNilTask
 	}
-	if p.flags.Load() == 0 {
-		if ticket, res := p.tryAdmit(); res == admitted {
-			p.handOff(ticket, task)
-			return nil
-		}
+	if p.flags.Load() == 0 && p.submitFast(task) {
+		return nil
 	}
 	ticket, err := p.admitSlow(context.Background(), nil, p.nonblock)
 	if err != nil {
@@ -233,11 +230,8 @@ func (p *Pool) SubmitContext(ctx context.Context, task func()) error {
 		p.rejected.Add(1)
 		return err
 	}
-	if p.flags.Load() == 0 {
-		if ticket, res := p.tryAdmit(); res == admitted {
-			p.handOff(ticket, task)
-			return nil
-		}
+	if p.flags.Load() == 0 && p.submitFast(task) {
+		return nil
 	}
 	ticket, err := p.admitSlow(ctx, ctx.Done(), p.nonblock)
 	if err != nil {
@@ -257,8 +251,7 @@ func (p *Pool) TrySubmit(task func()) error {
 	if task == nil {
 		return errNilTask
 	}
-	if ticket, res := p.tryAdmit(); res == admitted {
-		p.handOff(ticket, task)
+	if p.submitFast(task) {
 		return nil
 	}
 	ticket, err := p.admitSlow(context.Background(), nil, true)
@@ -267,6 +260,38 @@ func (p *Pool) TrySubmit(task func()) error {
 	}
 	p.handOff(ticket, task)
 	return nil
+}
+
+// submitFast admits task and hands it to pond if there is room and
+// Shutdown has not begun, and reports whether it did; it never waits. It is
+// tryAdmit and handOff, with their first tries (which nearly always succeed
+// when there is room) written out here, so that the path of every task
+// costs one call.
+func (p *Pool) submitFast(task func()) bool {
+	// out's value is read before in, as in tryAdmit.
+	seen := p.outSeen.Load()
+	s := p.in.Load()
+	if s&closedBit != 0 || taken(s, seen) >= capacity(s) ||
+		!p.in.CompareAndSwap(s, s&^countMask|(s+1)&countMask) {
+		ticket, res := p.tryAdmit()
+		if res != admitted {
+			return false
+		}
+		p.handOff(ticket, task)
+		return true
+	}
+	ticket := s & countMask
+	t := p.slots.Load()
+	sl := &t.slots[ticket&t.mask]
+	if !sl.busy.CompareAndSwap(0, 1) {
+		p.handOff(ticket+1, task)
+		return true
+	}
+	sl.task = task
+	if err := p.pond.Go(sl.run); err != nil {
+		refused(err)
+	}
+	return true
 }
 
 // handOff gives an admitted task to pond: through a free slot, from the
@@ -303,12 +328,47 @@ func refused(err error) {
 	panic("pondpool: pond refused an admitted task: " + err.Error())
 }
 
-// runTask runs task inside backend.RunTask, which hands a panic to
-// PanicHandler (through onPanic, which counts it), and then frees the room
-// the task held, also if the task or the handler called runtime.Goexit.
+// runTask runs task, hands a panic to PanicHandler (through onPanic, which
+// counts it), and then frees the room the task held, also if the task or
+// the handler called runtime.Goexit. It is backend.RunTask, with one
+// frame and one closure less on every task.
 func (p *Pool) runTask(task func()) {
 	defer p.release()
-	backend.RunTask(task, p.onPanic)
+	if !p.call(task) {
+		p.panickedNil()
+	}
+}
+
+// call calls task. It returns true if task returned, or panicked with a
+// value, which recoverTask has handed to onPanic; false if task called
+// panic(nil) under GODEBUG=panicnil=1, which recovers as nil. If task calls
+// runtime.Goexit, call does not return: a deferred release must come from
+// a frame above, which is why recovering and releasing are two frames.
+func (p *Pool) call(task func()) (ok bool) {
+	defer p.recoverTask(&ok)
+	task()
+	return true
+}
+
+// recoverTask is call's deferred function (recover works only there): ok
+// is call's result, true once task has returned.
+func (p *Pool) recoverTask(ok *bool) {
+	if *ok {
+		return
+	}
+	// nil means runtime.Goexit, which must go on unwinding (recover does
+	// not stop it), or panic(nil) under panicnil=1, which recover stopped:
+	// then call returns false.
+	if v := recover(); v != nil {
+		*ok = true
+		backend.HandlePanic(v, p.onPanic)
+	}
+}
+
+// panickedNil hands a panic(nil) recovered as nil to onPanic as the
+// *runtime.PanicNilError it is without panicnil=1, as backend.RunTask does.
+func (p *Pool) panickedNil() {
+	backend.HandlePanic(new(runtime.PanicNilError), p.onPanic)
 }
 
 // Shutdown stops intake: every later Submit, SubmitContext, TrySubmit and
