@@ -56,7 +56,7 @@ type Pool struct {
 	// starts 128 bytes after flags, off the lines read above.
 	_ [72]byte
 
-	panicked atomic.Uint64 // pond never sees a panic (RunTask recovers it), so it is counted here
+	panicked atomic.Uint64 // pond never sees a panic (recoverTask recovers it), so it is counted here
 	rejected atomic.Uint64 // every refused Submit, SubmitContext and TrySubmit but ErrNilTask
 
 	// mu guards the waiter list, flags, every change of the capacity in in
@@ -186,7 +186,7 @@ func New(cfg executor.Config) (*Pool, error) {
 	p.pond = pond.NewPool(cfg.Workers,
 		pond.WithQueueSize(executor.MaxCapacity),
 		pond.WithNonBlocking(true),
-		pond.WithoutPanicRecovery(), // RunTask recovers every panic first
+		pond.WithoutPanicRecovery(), // recoverTask recovers every panic first
 	)
 	return p, nil
 }
