@@ -79,12 +79,13 @@ type Pool struct {
 // it with a larger one (see growSlots).
 type slotTable struct {
 	slots []slot
-	mask  uint64 // len(slots)-1; len(slots) is a power of two
+	runs  []func() // runs[i] is what pond runs for a task in slots[i]; made once, never written again
+	mask  uint64   // len(slots)-1; len(slots) is a power of two
 }
 
 // slot carries one task from Submit to the pond worker that runs it, so
-// that pond is given a func made once (slot.run) instead of a closure per
-// Submit.
+// that pond is given a func made once (the slot's run) instead of a closure
+// per Submit.
 //
 // A slot is owned from the CompareAndSwap of busy from 0 to 1 in Submit
 // until run stores 0. Only the owner touches task, and pond runs a slot's
@@ -93,15 +94,17 @@ type slotTable struct {
 // it (pond hands each task over under its mutex, or to a new goroutine);
 // run's reads happen before its store of busy, which happens before the
 // next owner's CompareAndSwap.
+//
+// A slot is 16 bytes, four to a cache line, as pond packs the tasks in its
+// own queue: each slot's line moves from the core of the Submit that fills
+// it to the core of the worker that empties it and back, and a profile with
+// 16 submitters showed those two misses as most of the Pool's own cost when
+// each slot had a line of its own. Packed, a worker that empties a slot
+// filled a while ago (the queue is deep when submitters outrun workers)
+// finds the next three on the line it already has.
 type slot struct {
 	busy atomic.Uint32
 	task func()
-	run  func() // made once by newSlotTable: handing it to pond allocates nothing
-	pool *Pool
-	// Consecutive Submits take consecutive slots: padded to a cache line,
-	// the slot a Submit fills does not share one with the slot a worker is
-	// reading.
-	_ [64 - 32]byte
 }
 
 // Slots sizing: twice Workers+QueueSize (a slot is held from Submit until
@@ -120,16 +123,15 @@ func newSlotTable(p *Pool, capacity int) *slotTable {
 	n := min(capacity, maxSlots/2) * 2
 	n = max(n, minSlots)
 	n = 1 << bits.Len(uint(n-1)) // a power of two, so a probe is a mask
-	t := &slotTable{slots: make([]slot, n), mask: uint64(n - 1)}
+	t := &slotTable{slots: make([]slot, n), runs: make([]func(), n), mask: uint64(n - 1)}
 	for i := range t.slots {
 		s := &t.slots[i]
-		s.pool = p
 		// What pond runs for a task that came through s: it frees the
 		// slot first, so a long task does not hold it, then runs the task
 		// as runTask does, written out here so that a task costs one call
 		// less.
-		s.run = func() { // s its only variable: 16 bytes a slot, not 24
-			task, p := s.task, s.pool
+		t.runs[i] = func() {
+			task := s.task
 			s.task = nil // do not keep the task reachable after it ran
 			s.busy.Store(0)
 			defer p.release()
@@ -155,8 +157,9 @@ func (p *Pool) growSlots(capacity int) {
 
 // New builds a Pool. It returns an error wrapping executor.ErrInvalidConfig
 // if cfg has a negative Workers or QueueSize, or a Workers+QueueSize above
-// executor.MaxCapacity. New allocates twice Workers+QueueSize slots of 64
-// bytes each (at least 64 slots, at most 1<<15: 2 MiB), whatever QueueSize
+// executor.MaxCapacity. New allocates twice Workers+QueueSize slots of
+// about 56 bytes each with their funcs (at least 64 slots, at most 1<<15:
+// under 2 MiB), whatever QueueSize
 // is; pond allocates its queue as tasks arrive and starts no goroutine until
 // then.
 func New(cfg executor.Config) (*Pool, error) {
@@ -290,7 +293,7 @@ func (p *Pool) submitFast(task func()) bool {
 		return true
 	}
 	sl.task = task
-	if err := p.pond.Go(sl.run); err != nil {
+	if err := p.pond.Go(t.runs[ticket&t.mask]); err != nil {
 		refused(err)
 	}
 	return true
@@ -302,7 +305,8 @@ func (p *Pool) submitFast(task func()) bool {
 func (p *Pool) handOff(ticket uint64, task func()) {
 	t := p.slots.Load()
 	for i := uint64(0); i < probes; i++ {
-		s := &t.slots[(ticket+i)&t.mask]
+		j := (ticket + i) & t.mask
+		s := &t.slots[j]
 		// The slot a ticket names is nearly always free (twice as many
 		// slots as tasks that can hold one), so Submit takes it with one
 		// CompareAndSwap, which makes it the slot's only owner, rather than
@@ -311,7 +315,7 @@ func (p *Pool) handOff(ticket uint64, task func()) {
 			continue
 		}
 		s.task = task
-		if err := p.pond.Go(s.run); err != nil {
+		if err := p.pond.Go(t.runs[j]); err != nil {
 			refused(err)
 		}
 		return
