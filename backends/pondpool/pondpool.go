@@ -96,12 +96,13 @@ type slotTable struct {
 // next owner's CompareAndSwap.
 //
 // A slot is 16 bytes, four to a cache line, as pond packs the tasks in its
-// own queue: each slot's line moves from the core of the Submit that fills
-// it to the core of the worker that empties it and back, and a profile with
-// 16 submitters showed those two misses as most of the Pool's own cost when
-// each slot had a line of its own. Packed, a worker that empties a slot
-// filled a while ago (the queue is deep when submitters outrun workers)
-// finds the next three on the line it already has.
+// own queue: a slot's line moves from the core of the Submit that fills it
+// to the core of the worker that empties it and back, and with 16
+// submitters those two misses (the CompareAndSwap of busy, the worker's
+// first read) were the largest part of the Pool's own cost in a profile
+// while each slot had a line of its own. Packed, a worker that empties a
+// slot filled a while ago (the queue is deep when submitters outrun the
+// workers) finds the next three on the line it already has.
 type slot struct {
 	busy atomic.Uint32
 	task func()
@@ -159,9 +160,8 @@ func (p *Pool) growSlots(capacity int) {
 // if cfg has a negative Workers or QueueSize, or a Workers+QueueSize above
 // executor.MaxCapacity. New allocates twice Workers+QueueSize slots of
 // about 56 bytes each with their funcs (at least 64 slots, at most 1<<15:
-// under 2 MiB), whatever QueueSize
-// is; pond allocates its queue as tasks arrive and starts no goroutine until
-// then.
+// under 2 MiB), whatever QueueSize is; pond allocates its queue as tasks
+// arrive and starts no goroutine until then.
 func New(cfg executor.Config) (*Pool, error) {
 	cfg, err := backend.Normalize(cfg)
 	if err != nil {
