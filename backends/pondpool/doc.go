@@ -36,9 +36,10 @@
 //   - Nonblocking: with no room, Submit returns executor.ErrOverloaded
 //     instead of waiting; TrySubmit does so on any Pool.
 //   - PanicHandler receives every task panic: pond's Go would recover a
-//     panic and only count it, so each task runs inside backend.RunTask,
-//     and pond's own recovery is switched off (pond.WithoutPanicRecovery),
-//     as nothing reaches it. The Pool counts a panic before calling the
+//     panic and only count it, so each task runs under the Pool's own
+//     deferred recover (backend.RunTask's rules, written out to save a
+//     call and a closure per task), and pond's own recovery is switched off
+//     (pond.WithoutPanicRecovery), as nothing reaches it. The Pool counts a panic before calling the
 //     handler, so a handler that calls runtime.Goexit is counted too. To
 //     wrap tasks without allocating a closure per Submit, New makes a fixed
 //     set of slots, each with its own func: Submit stores the task in a free

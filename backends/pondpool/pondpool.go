@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/bits"
+	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -55,7 +56,7 @@ type Pool struct {
 	// starts 128 bytes after flags, off the lines read above.
 	_ [72]byte
 
-	panicked atomic.Uint64 // pond never sees a panic (RunTask recovers it), so it is counted here
+	panicked atomic.Uint64 // pond never sees a panic (recoverTask recovers it), so it is counted here
 	rejected atomic.Uint64 // every refused Submit, SubmitContext and TrySubmit but ErrNilTask
 
 	// mu guards the waiter list, flags, every change of the capacity in in
@@ -78,40 +79,33 @@ type Pool struct {
 // it with a larger one (see growSlots).
 type slotTable struct {
 	slots []slot
-	mask  uint64 // len(slots)-1; len(slots) is a power of two
+	runs  []func() // runs[i] is what pond runs for a task in slots[i]; made once, never written again
+	mask  uint64   // len(slots)-1; len(slots) is a power of two
 }
 
 // slot carries one task from Submit to the pond worker that runs it, so
-// that pond is given a func made once (slot.run) instead of a closure per
-// Submit.
+// that pond is given a func made once (the slot's run) instead of a closure
+// per Submit.
 //
 // A slot is owned from the CompareAndSwap of busy from 0 to 1 in Submit
-// until runSlot stores 0. Only the owner touches task, and pond runs a slot's
+// until run stores 0. Only the owner touches task, and pond runs a slot's
 // run only for a Go call made by the owner, once, so each accepted task runs
 // exactly once. The owner's write of task happens before pond's worker reads
 // it (pond hands each task over under its mutex, or to a new goroutine);
-// runSlot's reads happen before its store of busy, which happens before the
+// run's reads happen before its store of busy, which happens before the
 // next owner's CompareAndSwap.
+//
+// A slot is 16 bytes, four to a cache line, as pond packs the tasks in its
+// own queue: a slot's line moves from the core of the Submit that fills it
+// to the core of the worker that empties it and back, and with 16
+// submitters those two misses (the CompareAndSwap of busy, the worker's
+// first read) were the largest part of the Pool's own cost in a profile
+// while each slot had a line of its own. Packed, a worker that empties a
+// slot filled a while ago (the queue is deep when submitters outrun the
+// workers) finds the next three on the line it already has.
 type slot struct {
 	busy atomic.Uint32
 	task func()
-	run  func() // s.runSlot, made once: handing it to pond allocates nothing
-	pool *Pool
-	// Consecutive Submits take consecutive slots: padded to a cache line,
-	// the slot a Submit fills does not share one with the slot a worker is
-	// reading.
-	_ [64 - 32]byte
-}
-
-// runSlot is what pond runs for a task that came through a slot: it frees
-// the slot first, so a long task does not hold it, then runs the task as
-// runTask does (written out here: one call less for every task).
-func (s *slot) runSlot() {
-	task, p := s.task, s.pool
-	s.task = nil // do not keep the task reachable after it ran
-	s.busy.Store(0)
-	defer p.release()
-	backend.RunTask(task, p.onPanic)
 }
 
 // Slots sizing: twice Workers+QueueSize (a slot is held from Submit until
@@ -130,11 +124,22 @@ func newSlotTable(p *Pool, capacity int) *slotTable {
 	n := min(capacity, maxSlots/2) * 2
 	n = max(n, minSlots)
 	n = 1 << bits.Len(uint(n-1)) // a power of two, so a probe is a mask
-	t := &slotTable{slots: make([]slot, n), mask: uint64(n - 1)}
+	t := &slotTable{slots: make([]slot, n), runs: make([]func(), n), mask: uint64(n - 1)}
 	for i := range t.slots {
 		s := &t.slots[i]
-		s.pool = p
-		s.run = s.runSlot
+		// What pond runs for a task that came through s: it frees the
+		// slot first, so a long task does not hold it, then runs the task
+		// as runTask does, written out here so that a task costs one call
+		// less.
+		t.runs[i] = func() {
+			task := s.task
+			s.task = nil // do not keep the task reachable after it ran
+			s.busy.Store(0)
+			defer p.release()
+			if !p.call(task) {
+				p.panickedNil()
+			}
+		}
 	}
 	return t
 }
@@ -153,10 +158,10 @@ func (p *Pool) growSlots(capacity int) {
 
 // New builds a Pool. It returns an error wrapping executor.ErrInvalidConfig
 // if cfg has a negative Workers or QueueSize, or a Workers+QueueSize above
-// executor.MaxCapacity. New allocates twice Workers+QueueSize slots of 64
-// bytes each (at least 64 slots, at most 1<<15: 2 MiB), whatever QueueSize
-// is; pond allocates its queue as tasks arrive and starts no goroutine until
-// then.
+// executor.MaxCapacity. New allocates twice Workers+QueueSize slots of
+// about 56 bytes each with their funcs (at least 64 slots, at most 1<<15:
+// under 2 MiB), whatever QueueSize is; pond allocates its queue as tasks
+// arrive and starts no goroutine until then.
 func New(cfg executor.Config) (*Pool, error) {
 	cfg, err := backend.Normalize(cfg)
 	if err != nil {
@@ -184,7 +189,7 @@ func New(cfg executor.Config) (*Pool, error) {
 	p.pond = pond.NewPool(cfg.Workers,
 		pond.WithQueueSize(executor.MaxCapacity),
 		pond.WithNonBlocking(true),
-		pond.WithoutPanicRecovery(), // RunTask recovers every panic first
+		pond.WithoutPanicRecovery(), // recoverTask recovers every panic first
 	)
 	return p, nil
 }
@@ -202,11 +207,8 @@ func (p *Pool) Submit(task func()) error {
 	if task == nil {
 		return errNilTask
 	}
-	if p.flags.Load() == 0 {
-		if ticket, res := p.tryAdmit(); res == admitted {
-			p.handOff(ticket, task)
-			return nil
-		}
+	if p.flags.Load() == 0 && p.submitFast(task) {
+		return nil
 	}
 	ticket, err := p.admitSlow(context.Background(), nil, p.nonblock)
 	if err != nil {
@@ -233,11 +235,8 @@ func (p *Pool) SubmitContext(ctx context.Context, task func()) error {
 		p.rejected.Add(1)
 		return err
 	}
-	if p.flags.Load() == 0 {
-		if ticket, res := p.tryAdmit(); res == admitted {
-			p.handOff(ticket, task)
-			return nil
-		}
+	if p.flags.Load() == 0 && p.submitFast(task) {
+		return nil
 	}
 	ticket, err := p.admitSlow(ctx, ctx.Done(), p.nonblock)
 	if err != nil {
@@ -257,8 +256,7 @@ func (p *Pool) TrySubmit(task func()) error {
 	if task == nil {
 		return errNilTask
 	}
-	if ticket, res := p.tryAdmit(); res == admitted {
-		p.handOff(ticket, task)
+	if p.submitFast(task) {
 		return nil
 	}
 	ticket, err := p.admitSlow(context.Background(), nil, true)
@@ -269,13 +267,46 @@ func (p *Pool) TrySubmit(task func()) error {
 	return nil
 }
 
+// submitFast admits task and hands it to pond if there is room and
+// Shutdown has not begun, and reports whether it did; it never waits. It is
+// tryAdmit and handOff, with their first tries (which nearly always succeed
+// when there is room) written out here, so that the path of every task
+// costs one call.
+func (p *Pool) submitFast(task func()) bool {
+	// out's value is read before in, as in tryAdmit.
+	seen := p.outSeen.Load()
+	s := p.in.Load()
+	if s&closedBit != 0 || taken(s, seen) >= capacity(s) ||
+		!p.in.CompareAndSwap(s, s&^countMask|(s+1)&countMask) {
+		ticket, res := p.tryAdmit()
+		if res != admitted {
+			return false
+		}
+		p.handOff(ticket, task)
+		return true
+	}
+	ticket := s & countMask
+	t := p.slots.Load()
+	sl := &t.slots[ticket&t.mask]
+	if !sl.busy.CompareAndSwap(0, 1) {
+		p.handOff(ticket+1, task)
+		return true
+	}
+	sl.task = task
+	if err := p.pond.Go(t.runs[ticket&t.mask]); err != nil {
+		refused(err)
+	}
+	return true
+}
+
 // handOff gives an admitted task to pond: through a free slot, from the
 // one its ticket names on, or, when the probes find none free, in a
 // closure.
 func (p *Pool) handOff(ticket uint64, task func()) {
 	t := p.slots.Load()
 	for i := uint64(0); i < probes; i++ {
-		s := &t.slots[(ticket+i)&t.mask]
+		j := (ticket + i) & t.mask
+		s := &t.slots[j]
 		// The slot a ticket names is nearly always free (twice as many
 		// slots as tasks that can hold one), so Submit takes it with one
 		// CompareAndSwap, which makes it the slot's only owner, rather than
@@ -284,7 +315,7 @@ func (p *Pool) handOff(ticket uint64, task func()) {
 			continue
 		}
 		s.task = task
-		if err := p.pond.Go(s.run); err != nil {
+		if err := p.pond.Go(t.runs[j]); err != nil {
 			refused(err)
 		}
 		return
@@ -303,12 +334,47 @@ func refused(err error) {
 	panic("pondpool: pond refused an admitted task: " + err.Error())
 }
 
-// runTask runs task inside backend.RunTask, which hands a panic to
-// PanicHandler (through onPanic, which counts it), and then frees the room
-// the task held, also if the task or the handler called runtime.Goexit.
+// runTask runs task, hands a panic to PanicHandler (through onPanic, which
+// counts it), and then frees the room the task held, also if the task or
+// the handler called runtime.Goexit. It is backend.RunTask, with one
+// frame and one closure less on every task.
 func (p *Pool) runTask(task func()) {
 	defer p.release()
-	backend.RunTask(task, p.onPanic)
+	if !p.call(task) {
+		p.panickedNil()
+	}
+}
+
+// call calls task. It returns true if task returned, or panicked with a
+// value, which recoverTask has handed to onPanic; false if task called
+// panic(nil) under GODEBUG=panicnil=1, which recovers as nil. If task calls
+// runtime.Goexit, call does not return: a deferred release must come from
+// a frame above, which is why recovering and releasing are two frames.
+func (p *Pool) call(task func()) (ok bool) {
+	defer p.recoverTask(&ok)
+	task()
+	return true
+}
+
+// recoverTask is call's deferred function (recover works only there): ok
+// is call's result, true once task has returned.
+func (p *Pool) recoverTask(ok *bool) {
+	if *ok {
+		return
+	}
+	// nil means runtime.Goexit, which must go on unwinding (recover does
+	// not stop it), or panic(nil) under panicnil=1, which recover stopped:
+	// then call returns false.
+	if v := recover(); v != nil {
+		*ok = true
+		backend.HandlePanic(v, p.onPanic)
+	}
+}
+
+// panickedNil hands a panic(nil) recovered as nil to onPanic as the
+// *runtime.PanicNilError it is without panicnil=1, as backend.RunTask does.
+func (p *Pool) panickedNil() {
+	backend.HandlePanic(new(runtime.PanicNilError), p.onPanic)
 }
 
 // Shutdown stops intake: every later Submit, SubmitContext, TrySubmit and
