@@ -244,7 +244,7 @@ func TestLIFOWaiterGivesUp(t *testing.T) {
 	r.fill(4, map[int]context.Context{3: listedCtx, 4: doorCtx})
 
 	leaveListed(gone) // request 3, listed: leaves the list at once
-	r.unhold() // request 1 runs; request 4, the newest, becomes the doorman
+	r.unhold()        // request 1 runs; request 4, the newest, becomes the doorman
 	if got := r.next(); got != 1 {
 		t.Fatalf("handler after request 0: request %d, want 1", got)
 	}
