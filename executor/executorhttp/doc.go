@@ -23,7 +23,8 @@
 //   - Admission goes through [executor.SubmitContext] with the request's
 //     context, so a client that leaves while Submit waits for room gives
 //     that room up at once (without a goroutine for executors that
-//     implement [executor.ContextSubmitter]).
+//     implement [executor.ContextSubmitter]). With Handler.LIFO, a
+//     request waiting on the Handler's own list leaves it at once too.
 //   - A panic in the wrapped handler is raised again on net/http's goroutine,
 //     so net/http handles it as it would without the executor: the
 //     connection is closed, and http.ErrAbortHandler is passed on unchanged.
