@@ -188,7 +188,7 @@ func newServer(p serverParams) *server {
 			work.begin(time.Now()) // -work-slowdown-at counts from here
 			s.ready.Store(true)
 			logger.Info("listening", "addr", s.Addr(), "backend", cfg.Backend, "workers", cfg.Workers,
-				"queue", cfg.Queue, "nonblocking", cfg.Nonblocking, "limit", cfg.Limit, "max_wait", cfg.maxWait(), "codel_target", cfg.CodelTarget, "start_budget", cfg.startBudget())
+				"queue", cfg.Queue, "nonblocking", cfg.Nonblocking, "limit", cfg.Limit, "max_wait", cfg.maxWait(), "codel_target", cfg.CodelTarget, "lifo", cfg.LIFO, "start_budget", cfg.startBudget())
 			go func() {
 				defer close(s.serveDone)
 				if err := s.http.Serve(ln); !errors.Is(err, http.ErrServerClosed) {

@@ -52,6 +52,7 @@ type config struct {
 
 	MaxWait          time.Duration // 0: none (but see startBudget)
 	CodelTarget      time.Duration // executorhttp's Target once parsed: 0 (a fixed budget) or in (0, executorhttp.DefaultInterval)
+	LIFO             bool          // executorhttp's LIFO once parsed: -lifo, on by default with -max-wait
 	WorkSlots        int           // >= 1: the simulated downstream's concurrent slots for /work
 	WorkTime         time.Duration // how long /work holds a slot
 	WorkSlowdownAt   time.Duration // 0: never; else, this long after listening, /work holds a slot for WorkSlowdownTime
@@ -83,6 +84,7 @@ func defaultConfig() config {
 		LimitMin:        adaptive.DefaultMin,
 		LimitMax:        adaptive.DefaultMax,
 		CodelTarget:     defaultCodelTarget,
+		LIFO:            true,
 		WriteSlack:      defaultWriteSlack,
 	}
 }
@@ -178,6 +180,11 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool), out io.Wr
 			"whole "+executorhttp.DefaultInterval.String()+" (the queue stands), one a worker reaches after twice it gets 503, until the queue\n"+
 			"drains; -max-wait alone applies otherwise (0: -max-wait is a fixed budget; given without -max-wait,\n"+
 			"CoDel alone bounds the wait under overload)")
+	fs.Var(&boolValue{&cfg.LIFO}, "lifo",
+		"with -max-wait, Facebook's adaptive LIFO: page requests that find every worker busy wait first in first\n"+
+			"out until a queue stands (one waited over -codel-target, or CoDel sheds), then newest first, so those\n"+
+			"served waited least and the oldest get 503 at -max-wait (-lifo=false: always first in first out;\n"+
+			"-codel-target 0: always newest first, as Netflix's LifoBlockingLimiter)")
 	fs.Var(&intValue{&cfg.WorkSlots, 1, "1 or more"}, "work-slots",
 		"GET /work calls a simulated downstream that serves `n` requests at once; the others wait for a slot")
 	fs.Var(&durationValue{&cfg.WorkTime, 0, "a duration of 0 or more, such as 10ms"}, "work-time",
@@ -225,6 +232,9 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool), out io.Wr
 	if !given["codel-target"] && cfg.MaxWait == 0 {
 		cfg.CodelTarget = 0 // CoDel comes with a wait budget unless asked for alone
 	}
+	if !given["lifo"] && cfg.MaxWait == 0 {
+		cfg.LIFO = false // so does LIFO: without a budget its oldest waiters could wait forever
+	}
 	if cfg.CodelTarget >= executorhttp.DefaultInterval {
 		return cfg, fmt.Errorf("-codel-target %v must be below CoDel's interval, %v", cfg.CodelTarget, executorhttp.DefaultInterval)
 	}
@@ -261,7 +271,7 @@ func checkLimit(cfg *config, given map[string]bool) error {
 		if cfg.adaptive() {
 			return fmt.Errorf("-limit %s needs an executor to resize: want another -backend than %s", cfg.Limit, backendNone)
 		}
-		for _, name := range []string{"max-wait", "codel-target"} {
+		for _, name := range []string{"max-wait", "codel-target", "lifo"} {
 			if given[name] {
 				return fmt.Errorf("-%s bounds the wait for an executor's worker: want another -backend than %s", name, backendNone)
 			}
@@ -310,6 +320,8 @@ An adaptive -limit (aimd, gradient2) bounds how many requests run, not how long 
 pair it with -max-wait (e.g. 30ms) or -nonblocking, or requests still queue without bound in a
 blocking Submit. -max-wait comes with CoDel (-codel-target 5ms): while the queue stands, requests
 that waited over 10ms get 503, so those served waited little; -codel-target 0 keeps the budget fixed.
+-max-wait also comes with adaptive LIFO (-lifo): once a queue stands, the newest waiting request is
+served first and the oldest get 503 at -max-wait; -lifo=false keeps the wait first in first out.
 
 SIGINT or SIGTERM stops gracefully; a second signal exits at once.
 

@@ -33,7 +33,7 @@ func TestParseConfigDefaults(t *testing.T) {
 func TestParseConfigFlagsAndEnvironment(t *testing.T) {
 	all := config{Addr: "127.0.0.1:0", Backend: "pond", Workers: 64, Queue: 8, Nonblocking: true,
 		ShutdownTimeout: time.Second, DrainDelay: 100 * time.Millisecond, Sleep: 300 * time.Millisecond, MaxRequests: 2, LogFormat: "json",
-		MaxWait: 30 * time.Millisecond, CodelTarget: 5 * time.Millisecond, WorkSlots: 3, WorkTime: 5 * time.Millisecond, WorkSlowdownAt: 40 * time.Second, WorkSlowdownTime: 7 * time.Millisecond,
+		MaxWait: 30 * time.Millisecond, CodelTarget: 5 * time.Millisecond, LIFO: true, WorkSlots: 3, WorkTime: 5 * time.Millisecond, WorkSlowdownAt: 40 * time.Second, WorkSlowdownTime: 7 * time.Millisecond,
 		Limit: "gradient2", LimitMin: 2, LimitMax: 100, LimitInitial: 64, WriteSlack: 30 * time.Second}
 	args := []string{"-addr", "127.0.0.1:0", "-backend", "pond", "-workers", "64", "-queue", "8", "-nonblocking",
 		"-shutdown-timeout", "1s", "-drain-delay", "100ms", "-sleep", "300ms", "-max-requests", "2", "-log-format", "json",
@@ -100,6 +100,7 @@ func TestParseConfigRejects(t *testing.T) {
 		{"addr with empty port", []string{"-addr", "127.0.0.1:"}, nil, []string{"-addr", `"127.0.0.1:"`, "host:port"}},
 		{"negative max wait", []string{"-max-wait", "-1ms"}, nil, []string{"-max-wait", `"-1ms"`, "0 or more"}},
 		{"max wait without executor", []string{"-backend", "none", "-max-wait", "30ms"}, nil, []string{"-max-wait", "-backend", "none"}},
+		{"lifo without executor", []string{"-backend", "none", "-lifo"}, nil, []string{"-lifo", "-backend", "none"}},
 		{"codel target without executor", []string{"-backend", "none", "-codel-target", "5ms"}, nil, []string{"-codel-target", "-backend", "none"}},
 		{"negative codel target", []string{"-max-wait", "30ms", "-codel-target", "-5ms"}, nil, []string{"-codel-target", `"-5ms"`, "0 or more"}},
 		{"codel target at the interval", []string{"-max-wait", "30ms", "-codel-target", "100ms"}, nil, []string{"-codel-target", "100ms", "below", "interval"}},
@@ -153,7 +154,7 @@ func TestParseConfigHelp(t *testing.T) {
 		t.Fatalf("got %v, want flag.ErrHelp", err)
 	}
 	for _, name := range []string{"addr", "backend", "workers", "queue", "nonblocking", "shutdown-timeout", "drain-delay", "sleep", "max-requests", "log-format",
-		"max-wait", "work-slots", "work-time", "work-slowdown-at", "work-slowdown-time", "limit", "limit-min", "limit-max", "aimd-timeout", "codel-target"} {
+		"max-wait", "work-slots", "work-time", "work-slowdown-at", "work-slowdown-time", "limit", "limit-min", "limit-max", "aimd-timeout", "codel-target", "lifo"} {
 		if !strings.Contains(out.String(), "-"+name) || !strings.Contains(out.String(), "$"+envName(name)) {
 			t.Errorf("-h does not document -%s and $%s:\n%s", name, envName(name), out.String())
 		}
@@ -232,6 +233,29 @@ func TestParseConfigCodelTarget(t *testing.T) {
 		cfg, err := parseConfig(tc.args, env(tc.vars), io.Discard)
 		if err != nil || cfg.CodelTarget != tc.want {
 			t.Errorf("parseConfig(%q, env %v): CodelTarget %v, error %v; want %v and nil", tc.args, tc.vars, cfg.CodelTarget, err, tc.want)
+		}
+	}
+}
+
+// TestParseConfigLIFO: -max-wait comes with adaptive LIFO unless -lifo
+// says otherwise; without -max-wait there is none unless asked for.
+func TestParseConfigLIFO(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		vars map[string]string
+		want bool
+	}{
+		{nil, nil, false},
+		{[]string{"-limit", "gradient2"}, nil, false},
+		{[]string{"-max-wait", "30ms"}, nil, true},
+		{[]string{"-max-wait", "30ms", "-lifo=false"}, nil, false},
+		{[]string{"-lifo"}, nil, true},
+		{nil, map[string]string{"SWAPEXEC_MAX_WAIT": "30ms", "SWAPEXEC_LIFO": "false"}, false},
+		{nil, map[string]string{"SWAPEXEC_MAX_WAIT": "30ms"}, true},
+	} {
+		cfg, err := parseConfig(tc.args, env(tc.vars), io.Discard)
+		if err != nil || cfg.LIFO != tc.want {
+			t.Errorf("parseConfig(%q, env %v): LIFO %v, error %v; want %v and nil", tc.args, tc.vars, cfg.LIFO, err, tc.want)
 		}
 	}
 }

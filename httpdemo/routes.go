@@ -105,7 +105,7 @@ type routes struct {
 func newRoutes(cfg config, ex executor.Executor, work *downstream, ready *atomic.Bool, m *metrics, stop func()) http.Handler {
 	pages := startGuard(newSite(cfg.Sleep, work), cfg.startBudget())
 	if ex != nil {
-		pages = &executorhttp.Handler{Executor: ex, Handler: pages, MaxWait: cfg.maxWait(), Target: cfg.CodelTarget}
+		pages = &executorhttp.Handler{Executor: ex, Handler: pages, MaxWait: cfg.maxWait(), Target: cfg.CodelTarget, LIFO: cfg.LIFO}
 	}
 	if cfg.MaxRequests > 0 {
 		pages = stopAfter(int64(cfg.MaxRequests), pages, stop)

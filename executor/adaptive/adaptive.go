@@ -211,6 +211,21 @@ func (e *Executor) TrySubmit(task func()) error {
 	return ts.TrySubmit(e.wrap(task))
 }
 
+// TrySubmitSampled is TrySubmit for a task that reports its own outcome,
+// as SubmitSampled's does: true gives a sample, false none. It never waits,
+// and has TrySubmit's errors. executorhttp's adaptive LIFO finds it by type
+// assertion, to try a request before it waits on a list of its own.
+func (e *Executor) TrySubmitSampled(task func() bool) error {
+	ts, ok := e.ex.(executor.TrySubmitter)
+	if !ok {
+		return fmt.Errorf("adaptive: TrySubmitSampled on %T: %w", e.ex, errors.ErrUnsupported)
+	}
+	if task == nil {
+		return ts.TrySubmit(nil)
+	}
+	return ts.TrySubmit(e.wrapSampled(task))
+}
+
 // Shutdown shuts the underlying executor down, with its promises: every
 // accepted task finishes before it returns nil. Once the underlying
 // executor's Resize refuses with executor.ErrClosed, the limit stays where

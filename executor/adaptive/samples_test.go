@@ -67,6 +67,9 @@ func TestRefusalsGiveNoSample(t *testing.T) {
 		{"TrySubmit when full", false, func(e *Executor) error {
 			return e.TrySubmit(func() {})
 		}, executor.ErrOverloaded},
+		{"TrySubmitSampled when full", false, func(e *Executor) error {
+			return e.TrySubmitSampled(func() bool { return true })
+		}, executor.ErrOverloaded},
 		{"Submit to a full Nonblocking pool", true, func(e *Executor) error {
 			return e.Submit(func() {})
 		}, executor.ErrOverloaded},
@@ -118,10 +121,11 @@ func TestNoSample(t *testing.T) {
 	t.Run("nil task", func(t *testing.T) {
 		e, l, _ := newTestExecutor(t, 1, false)
 		for name, err := range map[string]error{
-			"Submit":        e.Submit(nil),
-			"SubmitContext": e.SubmitContext(context.Background(), nil),
-			"SubmitSampled": e.SubmitSampled(context.Background(), nil),
-			"TrySubmit":     e.TrySubmit(nil),
+			"Submit":           e.Submit(nil),
+			"SubmitContext":    e.SubmitContext(context.Background(), nil),
+			"SubmitSampled":    e.SubmitSampled(context.Background(), nil),
+			"TrySubmit":        e.TrySubmit(nil),
+			"TrySubmitSampled": e.TrySubmitSampled(nil),
 		} {
 			if !errors.Is(err, executor.ErrNilTask) {
 				t.Errorf("%s(nil) = %v; want ErrNilTask", name, err)
@@ -133,10 +137,11 @@ func TestNoSample(t *testing.T) {
 		e, l, _ := newTestExecutor(t, 1, false)
 		shutdown(t, e)
 		for name, err := range map[string]error{
-			"Submit":        e.Submit(func() {}),
-			"SubmitContext": e.SubmitContext(context.Background(), func() {}),
-			"SubmitSampled": e.SubmitSampled(context.Background(), func() bool { return true }),
-			"TrySubmit":     e.TrySubmit(func() {}),
+			"Submit":           e.Submit(func() {}),
+			"SubmitContext":    e.SubmitContext(context.Background(), func() {}),
+			"SubmitSampled":    e.SubmitSampled(context.Background(), func() bool { return true }),
+			"TrySubmit":        e.TrySubmit(func() {}),
+			"TrySubmitSampled": e.TrySubmitSampled(func() bool { return true }),
 		} {
 			if !errors.Is(err, executor.ErrClosed) {
 				t.Errorf("%s after Shutdown = %v; want ErrClosed", name, err)
@@ -159,23 +164,36 @@ func TestNoSample(t *testing.T) {
 
 // TestSubmitSampledOutcome: a task that did its work gives a sample; one
 // that reports it was shed gives none, and leaves running as it found it.
+// TrySubmitSampled keeps the same rule.
 func TestSubmitSampledOutcome(t *testing.T) {
-	e, l, _ := newTestExecutor(t, 1, false)
-	if err := e.SubmitSampled(context.Background(), func() bool { return true }); err != nil {
-		t.Fatal(err)
-	}
-	if s := waitSamples(t, l, 1)[0]; s.Dropped || s.Inflight != 1 {
-		t.Errorf("task returned true: sample %+v; want Dropped false, Inflight 1", s)
-	}
-	shed := make(chan struct{})
-	if err := e.SubmitSampled(context.Background(), func() bool { close(shed); return false }); err != nil {
-		t.Fatal(err)
-	}
-	<-shed
-	shutdown(t, e) // waits for the shed task to return
-	noSample(t, l, "a shed task")
-	if n := e.running.Load(); n != 0 {
-		t.Errorf("running = %d after a shed task; want 0", n)
+	for name, submit := range map[string]func(e *Executor, task func() bool) error{
+		"SubmitSampled": func(e *Executor, task func() bool) error {
+			return e.SubmitSampled(context.Background(), task)
+		},
+		"TrySubmitSampled": (*Executor).TrySubmitSampled,
+	} {
+		t.Run(name, func(t *testing.T) {
+			e, l, _ := newTestExecutor(t, 1, false)
+			if err := submit(e, func() bool { return true }); err != nil {
+				t.Fatal(err)
+			}
+			if s := waitSamples(t, l, 1)[0]; s.Dropped || s.Inflight != 1 {
+				t.Errorf("task returned true: sample %+v; want Dropped false, Inflight 1", s)
+			}
+			// A fresh executor: the first may still count its task for a
+			// moment after the sample, and TrySubmitSampled never waits.
+			e, l, _ = newTestExecutor(t, 1, false)
+			shed := make(chan struct{})
+			if err := submit(e, func() bool { close(shed); return false }); err != nil {
+				t.Fatal(err)
+			}
+			<-shed
+			shutdown(t, e) // waits for the shed task to return
+			noSample(t, l, "a shed task")
+			if n := e.running.Load(); n != 0 {
+				t.Errorf("running = %d after a shed task; want 0", n)
+			}
+		})
 	}
 }
 
@@ -188,6 +206,9 @@ func TestTrySubmitWithoutTrySubmitter(t *testing.T) {
 	defer shutdown(t, e)
 	if err := e.TrySubmit(func() { t.Error("task ran") }); !errors.Is(err, errors.ErrUnsupported) {
 		t.Errorf("TrySubmit = %v; want ErrUnsupported", err)
+	}
+	if err := e.TrySubmitSampled(func() bool { t.Error("task ran"); return true }); !errors.Is(err, errors.ErrUnsupported) {
+		t.Errorf("TrySubmitSampled = %v; want ErrUnsupported", err)
 	}
 }
 

@@ -23,7 +23,8 @@
 //   - Admission goes through [executor.SubmitContext] with the request's
 //     context, so a client that leaves while Submit waits for room gives
 //     that room up at once (without a goroutine for executors that
-//     implement [executor.ContextSubmitter]).
+//     implement [executor.ContextSubmitter]). With Handler.LIFO, a
+//     request waiting on the Handler's own list leaves it at once too.
 //   - A panic in the wrapped handler is raised again on net/http's goroutine,
 //     so net/http handles it as it would without the executor: the
 //     connection is closed, and http.ErrAbortHandler is passed on unchanged.
@@ -66,6 +67,26 @@
 // does), tasks go through it, and a task dropped without running the
 // handler reports false: an adaptive limit then takes no sample from it,
 // as from a refusal, instead of timing it as a request served in no time.
+//
+// # The order of waiting: adaptive LIFO
+//
+// Handler.LIFO adds the other half of Facebook's scheme, adaptive LIFO
+// ("Fail at Scale": "during normal operating conditions requests are
+// processed in FIFO order, but when a queue is starting to form, the
+// server switches to LIFO mode"), in the shape of Netflix's
+// LifoBlockingLimiter (concurrency-limits): a request the executor refuses
+// at once (TrySubmit) waits on a list of the Handler's own, and each place
+// that frees goes to the oldest waiter while no waiter has waited longer
+// than Target, and to the newest while one has or CoDel's verdict is
+// overloaded (always to the newest without a Target). Under overload the
+// requests served are then those that waited least, and the oldest get
+// ErrWaitBudget at MaxWait, having held no worker. The executor still
+// decides when a place frees: one waiter at a time waits in its
+// SubmitContext and, once admitted, passes its turn to the next in the
+// order, so a waiter never sleeps while the executor has room for it
+// unless another waiter or a newcomer is taking that room. It needs an
+// executor with TrySubmit (TrySubmitSampled for one with SubmitSampled);
+// with any other, LIFO is ignored.
 //
 // MaxWait bounds only the wait for a worker: a handler that then waits on
 // something else (a database's connection pool, a downstream's slots) is

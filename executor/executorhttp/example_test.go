@@ -126,6 +126,32 @@ func ExampleHandler_target() {
 	// Output: 200 hello
 }
 
+// LIFO with Target and MaxWait is Facebook's pair, adaptive LIFO and
+// CoDel: requests that find every worker busy wait first in first out
+// until one has waited 5 ms, then the newest is served first, and the
+// oldest get 503 at 30 ms without having held a worker. The pool must
+// be able to try without waiting (chanpool's TrySubmit).
+func ExampleHandler_lifo() {
+	pool, err := chanpool.New(executor.Config{Workers: 4}) // blocking
+	if err != nil {
+		panic(err)
+	}
+	defer pool.Shutdown(context.Background())
+	h := &executorhttp.Handler{
+		Executor: pool,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprintln(w, "hello")
+		}),
+		MaxWait: 30 * time.Millisecond,
+		Target:  5 * time.Millisecond,
+		LIFO:    true,
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	fmt.Print(rec.Code, " ", rec.Body.String())
+	// Output: 200 hello
+}
+
 // Reject shapes the reply to a request that will not be served: here a
 // 429 with a JSON body that says why, and no reply at all is needed for a
 // client that has gone (Reject is not called for it).

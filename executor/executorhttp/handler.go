@@ -104,6 +104,40 @@ type Handler struct {
 	// caps its target).
 	Interval time.Duration
 
+	// LIFO, if true, makes requests that find the executor full wait on a
+	// list of the Handler's own, and gives each freed place to the newest
+	// of them while a queue stands (see Target), as Facebook's adaptive
+	// LIFO does (Ben Maurer, "Fail at Scale", ACM Queue 13(8), 2015) and
+	// Netflix's LifoBlockingLimiter (concurrency-limits) does always: the
+	// requests served are the ones that waited least, while the oldest
+	// wait until MaxWait or their context ends them, instead of every
+	// served request waiting nearly as long as the oldest. With a positive
+	// Target the order is first in first out until the queue stands (the
+	// oldest waiter has waited more than Target, or CoDel's verdict is
+	// overloaded), and newest first while it does; with none it is always
+	// newest first. Pair it with MaxWait: without a bound, the oldest
+	// waiter of a queue that never empties waits as long as its context
+	// lasts.
+	//
+	// It needs an executor that can try without waiting: one implementing
+	// executor.TrySubmitter, or, if it has SubmitSampled, a
+	// TrySubmitSampled(func() bool) error method (executor/adaptive's).
+	// Otherwise LIFO is ignored. A request the executor refuses at once
+	// waits on the list, except one: it waits in the executor's
+	// SubmitContext, so that the executor, which alone knows when a place
+	// frees, admits it then (on Resize growing the bound too); once it is
+	// in, it hands its turn to the next waiter in the order. A request
+	// that finds room is admitted at once, even past waiters. The
+	// executor's own queue (QueueSize) stays first in first out: LIFO
+	// orders only the requests it refuses.
+	LIFO bool
+
+	// lifo is the waiting room LIFO turns on.
+	lifo lifo
+	// onListed, if not nil, is called each time a request has joined the
+	// LIFO list. Tests set it.
+	onListed func()
+
 	// now is the clock: nil means time.Now. Tests set it.
 	now func() time.Time
 
@@ -291,13 +325,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := calls.Get().(*call)
 	c.next, c.w, c.r, c.h, c.start = next, w, r, h, start
 	c.state.Store(pending)
-	var err error
-	if s, ok := h.Executor.(sampledSubmitter); ok {
-		err = s.SubmitSampled(wait, c.sampled)
-	} else {
-		err = executor.SubmitContext(wait, h.Executor, c.task)
-	}
-	if err != nil {
+	if err := h.submit(wait, c); err != nil {
 		c.recycle() // a rejected task never runs
 		if werr := wait.Err(); werr != nil && errors.Is(err, werr) {
 			h.contextEnded(w, r) // gave up waiting for room
