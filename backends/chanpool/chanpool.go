@@ -89,18 +89,26 @@ var (
 	errNilTask    = fmt.Errorf("chanpool: %w", executor.ErrNilTask)
 )
 
-// closedBit marks pending once Shutdown has begun; the bits below it count.
+// closedBit marks entered once Shutdown has begun; the bits below it count.
 const closedBit = 1 << 62
 
 // Pool is a set of worker goroutines fed by one channel. Create it with New;
 // the zero Pool is not usable. All methods are safe for concurrent use.
 //
-// Every Submit registers in pending before it sends, and the count stays
+// Every Submit registers before it sends, and the registration stays
 // until its task has finished (or the Submit has given up): so once
-// Shutdown has set closedBit, pending reaching zero means no task is queued
-// or running and no Submit can still send, and whoever brings it there
-// closes the channel (see close). The workers drain the channel and exit
-// as it closes. Nothing in this is proportional to QueueSize.
+// Shutdown has set closedBit, nothing pending means no task is queued or
+// running and no Submit can still send, and whoever finds it so closes the
+// channel (see close). The workers drain the channel and exit as it
+// closes. Nothing in this is proportional to QueueSize.
+//
+// What is pending is entered - left, two counters rather than one, so that
+// submitters and workers do not write one cache line per task each (on two
+// cores that sharing cost several ns a task). A submitter adds to entered
+// and reads left only when it must compare with the limit; a worker adds
+// to left and reads entered only once Shutdown has begun. Whoever changes
+// one counter reads the other afterwards, so the last change of all sees
+// both final (see settle).
 //
 // Fields are grouped by who writes them, each group padded to its own cache
 // lines: the read-mostly fields every Submit and every task reads, the
@@ -116,21 +124,32 @@ type Pool struct {
 	nonblocking bool
 	queueSize   int
 	limit       atomic.Int64 // Workers+QueueSize: the most tasks pending may admit without waiting
+	closing     atomic.Bool  // set by Shutdown before it marks entered: tells leave to look at entered
+	// owed is at least the number of tokens in retire (Resize adds before
+	// it sends one, a worker takes off after it received one), so a worker
+	// between tasks looks at the channel only when it is not zero. An
+	// atomic load, unlike len of a channel (a call since Go 1.23), costs
+	// nothing beside the task.
+	owed atomic.Int64
 
 	_ cacheLinePad
 
-	// pending counts the Submits that have registered and not given up,
-	// until their task has finished: tasks in flight to the channel,
-	// queued, running, and Submits waiting for room. closedBit is added
-	// once Shutdown begins.
-	pending atomic.Int64
-
-	_ cacheLinePad
-
-	// submitted counts the Submits that returned nil. Only submitters
-	// write it, so it has a line of its own, away from pending, which each
-	// worker writes after each task.
+	// entered counts the registrations (see Pool), plus closedBit once
+	// Shutdown has begun. A Submit that registers after that takes itself
+	// off again (see retract), so the count in entered only ever includes
+	// registrations made before Shutdown.
+	entered atomic.Int64
+	// submitted counts the Submits that returned nil. Only submitters write
+	// it and entered, so the two share a line, one that workers never write
+	// and read only once Shutdown has begun.
 	submitted atomic.Uint64
+
+	_ cacheLinePad
+
+	// left counts the registrations that have ended: their task finished,
+	// or their Submit gave up. Workers write it after each task, on a line
+	// of its own, so a submitter does not wait for that line.
+	left atomic.Int64
 
 	_ cacheLinePad
 
@@ -248,11 +267,13 @@ func (p *Pool) Submit(task func()) error {
 	if p.nonblocking {
 		return p.admit(task)
 	}
-	n := p.pending.Add(1)
+	n := p.entered.Add(1)
 	if n&closedBit != 0 {
-		return p.giveUp(errClosed)
+		return p.retract(errClosed)
 	}
-	if n > p.limit.Load() && p.arriving.Load() != 0 {
+	// arriving first: it is almost always zero, and left is on a line the
+	// workers write.
+	if p.arriving.Load() != 0 && n-p.left.Load() > p.limit.Load() {
 		if err := p.yield(nil); err != nil {
 			return p.giveUp(err)
 		}
@@ -356,11 +377,11 @@ func (p *Pool) SubmitContext(ctx context.Context, task func()) error {
 	if p.nonblocking {
 		return p.admit(task)
 	}
-	n := p.pending.Add(1)
+	n := p.entered.Add(1)
 	if n&closedBit != 0 {
-		return p.giveUp(errClosed)
+		return p.retract(errClosed)
 	}
-	if n > p.limit.Load() && p.arriving.Load() != 0 {
+	if p.arriving.Load() != 0 && n-p.left.Load() > p.limit.Load() {
 		if err := p.yield(ctxDone); err == errCtxDone {
 			return p.giveUp(ctx.Err())
 		} else if err != nil {
@@ -420,14 +441,17 @@ func (p *Pool) admit(task func()) error {
 func (p *Pool) reserve(task func()) error {
 	limit := p.limit.Load()
 	for {
-		n := p.pending.Load()
+		// entered before left: left only grows, so the difference is at
+		// most what was pending as left was read (a refusal is right), and
+		// the swap succeeds only if nothing registered since.
+		n := p.entered.Load()
 		if n&closedBit != 0 {
 			return p.withdraw(errClosed)
 		}
-		if n >= limit {
+		if n-p.left.Load() >= limit {
 			return p.withdraw(errOverloaded)
 		}
-		if p.pending.CompareAndSwap(n, n+1) {
+		if p.entered.CompareAndSwap(n, n+1) {
 			break
 		}
 	}
@@ -443,18 +467,47 @@ func (p *Pool) reserve(task func()) error {
 	}
 }
 
-// giveUp is a registered Submit that did not send: it leaves pending (and
-// closes the channel if it was the last thing Shutdown waited for) and
-// counts as rejected.
+// giveUp is a Submit that registered before Shutdown and did not send: it
+// leaves (and closes the channel if it was the last thing Shutdown waited
+// for) and counts as rejected.
 func (p *Pool) giveUp(err error) error {
 	p.leave()
 	return p.withdraw(err)
 }
 
-// leave takes one from pending; if that leaves nothing pending once
-// Shutdown has begun, no Submit can send any more, so it closes the channel.
+// retract is a Submit that registered after Shutdown had begun (and so
+// never sends): it takes its registration back off entered, so that entered
+// counts only registrations made before Shutdown, and counts as rejected.
+// Its registration may have hidden the last leave's finding nothing
+// pending, so it looks again.
+func (p *Pool) retract(err error) error {
+	p.settle(p.entered.Add(-1), p.left.Load())
+	return p.withdraw(err)
+}
+
+// leave ends one registration; if that leaves nothing pending once
+// Shutdown has begun, no Submit can send any more, so it closes the
+// channel. Until Shutdown it writes left and reads only closing, on a line
+// that does not change.
 func (p *Pool) leave() {
-	if p.pending.Add(-1) == closedBit {
+	l := p.left.Add(1)
+	if p.closing.Load() {
+		p.settle(p.entered.Load(), l)
+	}
+}
+
+// settle closes the channel if entered and left, read in that order by
+// one who has just changed one of them, show that Shutdown has begun and
+// every registration made before it has ended. It is never wrong to close
+// then: every registration that ended was counted in entered first, so
+// entered counts one more while any is still to end, and registrations
+// made later never send. And one of them always finds it: Shutdown and
+// retract change entered and then read left, leave changes left and then
+// reads entered (closing is set before closedBit, so a leave that reads it
+// false was before Shutdown's read of left), so the last change of all
+// reads both counters final.
+func (p *Pool) settle(entered, left int64) {
+	if entered&closedBit != 0 && entered&^closedBit == left {
 		p.close()
 	}
 }
@@ -496,11 +549,13 @@ func (p *Pool) Resize(workers int) error {
 	for ; p.target > workers; p.target-- {
 		// Never waits: the tokens owed never exceed the largest number
 		// of workers ever set, below MaxCapacity, the buffer (see New).
+		p.owed.Add(1)
 		p.retire <- struct{}{}
 	}
 	for ; p.target < workers; p.target++ {
 		select {
 		case <-p.retire: // a worker that was to retire stays instead
+			p.owed.Add(-1)
 		default:
 			p.spawn(1)
 		}
@@ -637,12 +692,12 @@ func (p *Pool) replace(l *loop) {
 // Between tasks a worker looks for a retire token first, so that a busy
 // worker retires after its current task rather than after the queue. Only
 // a worker that waits watches two channels; one that finds a task at once
-// pays for a look at the token channel's length and a non-blocking
-// receive.
+// pays for a load of owed and a non-blocking receive.
 func (p *Pool) next(l *loop) func() {
-	if len(p.retire) != 0 { // no call, no lock: tokens are rare
+	if p.owed.Load() != 0 { // tokens are rare
 		select {
 		case <-p.retire:
+			p.owed.Add(-1)
 			return nil
 		default:
 		}
@@ -657,6 +712,7 @@ func (p *Pool) next(l *loop) func() {
 	case task := <-p.tasks:
 		return task
 	case <-p.retire:
+		p.owed.Add(-1)
 		return nil
 	}
 }
@@ -697,9 +753,8 @@ func (p *Pool) Shutdown(ctx context.Context) error {
 		p.closed = true
 		p.mu.Unlock()
 		close(p.done)
-		if p.pending.Add(closedBit) == closedBit {
-			p.close()
-		}
+		p.closing.Store(true)
+		p.settle(p.entered.Add(closedBit), p.left.Load())
 	})
 	select {
 	case <-p.stopped:
