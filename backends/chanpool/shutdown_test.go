@@ -52,7 +52,7 @@ func TestShutdownWaitsForRegisteredSubmit(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p.entered.Add(1) // as Submit does before its send
+			p.pending.Add(1) // as Submit does before its send
 			shut := make(chan error, 1)
 			go func() { shut <- p.Shutdown(context.Background()) }()
 			<-p.done

@@ -19,7 +19,7 @@ func TestFinishedNeverShowsRunning(t *testing.T) {
 	l := loop{w: w}
 	for i := 1; i <= 3*publishEvery; i++ {
 		// What Submit and run do around one task.
-		p.entered.Add(1)
+		p.pending.Add(1)
 		if !l.shown {
 			w.state.Store(2*l.completed + 1)
 			l.shown = true
