@@ -29,10 +29,10 @@ import (
 // the same whatever QueueSize is. A blocking Submit that finds room pays two
 // atomic adds beside its send (the registration, and Stats' Submitted), and
 // the worker one per task (the deregistration): on a 2-core machine, about
-// 7 ns a tiny task (some 11%, BenchmarkSubmit from 1 and from 16
-// submitters, 20 interleaved runs each) over the earlier design, which
-// wrote no shared counter per task and paid at Shutdown instead, by filling
-// the channel's buffer with nils. Of that, the registration and
+// 5 ns a tiny task (some 8% in BenchmarkSubmit from one submitter, 40
+// interleaved runs; within the noise from 16) over the earlier design,
+// which wrote no shared counter per task and paid at Shutdown instead, by
+// filling the channel's buffer with nils. Of that, the registration and
 // deregistration are about 4% and Submitted's add about 3% (measured by
 // leaving them out, which breaks Shutdown, TrySubmit and Stats). None can
 // go: the registration is what lets Shutdown close the channel, the
