@@ -9,8 +9,8 @@
 // queue size. What it costs: its Config.Workers goroutines live as long as
 // the pool (unless Resize retires some), so an idle pool keeps their stacks,
 // where ants reaps idle workers and pond starts them on demand; and every
-// Submit writes one shared counter, so from many submitters on many cores
-// that counter's cache line is contended.
+// Submit writes two shared counters and every task's worker one, so from
+// many submitters on many cores those cache lines are contended.
 //
 // It keeps the executor contract, checked by executortest, and has every
 // optional ability: Stats, SubmitContext, TrySubmit and Resize (see Pool's
