@@ -60,7 +60,7 @@ type codel struct {
 // shed folds in the wait of a request that a worker reached at now (Unix
 // nanoseconds) and reports whether it is to be dropped: the queue was
 // overloaded over the last interval and the request waited more than twice
-// target. target must be positive and below interval.
+// target. target must be positive and at most interval (the Handler caps it there).
 func (q *codel) shed(waited, target, interval time.Duration, now int64) bool {
 	end := q.end.Load()
 	if now > end && q.end.CompareAndSwap(end, now+int64(interval)) {
