@@ -72,6 +72,57 @@ type Gradient2Config struct {
 	// DefaultGradient2MinRTT (100 µs); negative is an error. Tasks that all
 	// run shorter than this never change the limit.
 	MinRTT time.Duration
+
+	// Rebase makes the long-term RTT follow the downstream's own changes of
+	// speed. It rises to the window RTT when cutting the limit does not
+	// bring the RTT down: over three or more windows in a row that each
+	// reached the limit and cut it, the limit fell by at least 30% in all
+	// while the window RTT did not fall by 5%, so the rise is the
+	// downstream's (it slowed down), not a queue the limit causes. And it
+	// falls at once to a window RTT below it (the downstream got faster).
+	// Without Rebase, as in Netflix's Gradient2, the long-term average
+	// follows such changes only over LongWindow windows: meanwhile a slower
+	// downstream gets a limit below what it can serve (with a tolerance of
+	// 1 and a downstream twice as slow, 2*QueueSize), and one back to speed
+	// a limit above (about the slowdown times its slots). Envoy's
+	// controller re-measures its minimum RTT for the same reason, when its
+	// limit stays at the minimum for 5 windows.
+	Rebase bool
+}
+
+// QueuedGradient2Config returns the Gradient2Config for a limit that has
+// a bounded wait in front of it, such as an executorhttp.Handler with
+// MaxWait: requests the limit holds back wait there, where the wait budget,
+// CoDel and LIFO bound and shed them.
+//
+// Netflix's defaults suit a limiter that refuses at once, with no queue
+// in front: the limit settles near RTTTolerance*n + QueueSize for a
+// downstream serving n at once, so that up to (RTTTolerance-1)*n +
+// QueueSize requests wait inside the downstream and a burst finds room.
+// Behind a wait budget that room only adds latency: every request waits
+// its turn at the downstream, where nothing can shed it. So this
+// configuration departs from them in three fields:
+//
+//   - RTTTolerance 1: no lasting rise of the RTT is accepted, and the limit
+//     heads for n + QueueSize;
+//   - QueueSize 2: the headroom that lets the limit grow, by 2 a window
+//     while the RTT holds (with 1, the limit took up to 3 s to follow a
+//     step in load in the step-load comparison);
+//   - Smoothing 1: each window's estimate is taken as it is, as Envoy's
+//     gradient controller takes its own every 100 ms window
+//     (concurrency_update_interval); the gradient's floor of 0.5 still
+//     keeps a cut to half the limit per window. With Netflix's 0.2, a limit
+//     twice too high took about a second to come down, at a latency well
+//     above the downstream's;
+//
+// and sets Rebase, without which a tolerance of 1 reads a downstream that
+// slows down as a queue and cuts the limit below its slots. In
+// bench/cmd/stepload's comparison (4 slots of 10 ms, 200% load), httpdemo's
+// -limit gradient2 -max-wait 30ms held its limit at 6 and a 2xx p99 of
+// 33 ms (2.6 times the unloaded p99) with this configuration, against 10
+// and 54 ms with Netflix's defaults.
+func QueuedGradient2Config() Gradient2Config {
+	return Gradient2Config{RTTTolerance: 1, QueueSize: 2, Smoothing: 1, Rebase: true}
 }
 
 // withDefaults returns c with zero fields set to their defaults, or an
@@ -178,6 +229,13 @@ type Gradient2 struct {
 	count       int
 	minRTT      time.Duration
 	maxInflight int
+
+	// For Rebase: the last window's RTT and the run of windows in a row
+	// that cut the limit, with the limit and RTT before the run began.
+	lastShort  float64
+	cuts       int
+	cutFrom    float64
+	cutFromRTT float64
 }
 
 // NewGradient2 returns a Gradient2 limit configured by cfg, with zero fields
@@ -251,13 +309,43 @@ func (g *Gradient2) update(short float64, inflight int) {
 	if long/short > 2 {
 		g.long *= 0.95
 	}
+	if g.cfg.Rebase && short < g.long {
+		g.long = short // the downstream got faster: follow it at once
+	}
+	long = g.long
 	if float64(inflight) < g.estimate/2 {
 		return // the limit is not in use: no evidence to grow or shrink it
 	}
 	gradient := math.Max(0.5, math.Min(1, g.cfg.RTTTolerance*long/short))
 	next := g.estimate*gradient + float64(g.cfg.QueueSize)
 	next = g.estimate*(1-g.cfg.Smoothing) + next*g.cfg.Smoothing
-	g.estimate = math.Max(float64(g.b.Min), math.Min(float64(g.b.Max), next))
+	next = math.Max(float64(g.b.Min), math.Min(float64(g.b.Max), next))
+	if g.cfg.Rebase {
+		g.rebase(next, short, inflight)
+	}
+	g.estimate = next
+}
+
+// rebase resets the long-term RTT to short when the cuts of the last
+// windows, down to next, did not bring the RTT down (see
+// Gradient2Config.Rebase). It runs before the estimate becomes next. Only
+// windows in which the limit was reached count: below it, the RTT does not
+// depend on the limit, and a cut cannot lower it.
+func (g *Gradient2) rebase(next, short float64, inflight int) {
+	prev := g.lastShort
+	g.lastShort = short
+	if next >= g.estimate || float64(inflight) < math.Floor(g.estimate) {
+		g.cuts = 0
+		return
+	}
+	if g.cuts == 0 {
+		g.cutFrom, g.cutFromRTT = g.estimate, prev
+	}
+	g.cuts++
+	if g.cuts >= 3 && next <= 0.7*g.cutFrom && g.cutFromRTT > 0 && short >= 0.95*g.cutFromRTT {
+		g.long = short
+		g.cuts = 0
+	}
 }
 
 // addLong folds rtt into the long-term average and returns it.

@@ -195,3 +195,83 @@ func TestGradient2Ignores(t *testing.T) {
 		})
 	}
 }
+
+// TestQueuedGradient2StepLoad drives QueuedGradient2Config through the
+// step-load comparison's steps, as TestGradient2StepLoad does Netflix's
+// defaults: behind a wait budget the limit must sit just above the
+// downstream's slots (n + QueueSize), and follow the downstream when it
+// slows down and when it speeds up again.
+func TestQueuedGradient2StepLoad(t *testing.T) {
+	s := newGradient2Sim(t, QueuedGradient2Config(), Bounds{Min: 1, Max: 200, Initial: 2})
+	s.run(phase{rate: 0.5 * simCapacity, base: simBase, slots: simSlots, dur: 10 * time.Second})
+	s.run(phase{rate: 0.9 * simCapacity, base: simBase, slots: simSlots, dur: 10 * time.Second})
+
+	over := s.run(phase{rate: 2 * simCapacity, base: simBase, slots: simSlots, dur: 10 * time.Second})
+	if over.tailMeanLimit < simSlots || over.tailMeanLimit > simSlots+4 {
+		t.Errorf("200%% load: mean limit %.1f; want within [%d, %d]", over.tailMeanLimit, simSlots, simSlots+4)
+	}
+	if d := over.settledAfter(simSlots, simSlots+4); d > time.Second {
+		t.Errorf("200%% load: limit settled within [%d, %d] after %v; want within 1s", simSlots, simSlots+4, d)
+	}
+	if over.tailGoodput < 0.95*simCapacity {
+		t.Errorf("200%% load: goodput %.0f/s; want at least 0.95 x %.0f/s", over.tailGoodput, simCapacity)
+	}
+	if over.tailMeanLatency > 3*simBase/2 {
+		t.Errorf("200%% load: mean run time %v; want at most 1.5 x %v", over.tailMeanLatency, simBase)
+	}
+
+	// At 100% load this simulator, which refuses what finds the limit
+	// reached, loses Poisson bursts that a wait budget would hold: no
+	// goodput check here (the step load measures it, with the wait).
+	s.run(phase{rate: simCapacity, base: simBase, slots: simSlots, dur: 10 * time.Second})
+
+	for _, k := range []float64{2, 1.5} {
+		slow := s.run(phase{rate: simCapacity, base: time.Duration(k * float64(simBase)), slots: simSlots, dur: 10 * time.Second})
+		if slow.tailMeanLimit < simSlots {
+			t.Errorf("downstream %vx slower: mean limit %.1f; want at least its %d slots", k, slow.tailMeanLimit, simSlots)
+		}
+		if d := slow.settledAfter(simSlots, simSlots+4); d > 2*time.Second {
+			t.Errorf("downstream %vx slower: limit settled within [%d, %d] after %v; want within 2s", k, simSlots, simSlots+4, d)
+		}
+		if want := 0.95 * simCapacity / k; slow.tailGoodput < want {
+			t.Errorf("downstream %vx slower: goodput %.0f/s; want at least %.0f/s", k, slow.tailGoodput, want)
+		}
+		// Back to the first speed: the long-term RTT follows it down, or the
+		// limit would climb to k times the slots.
+		back := s.run(phase{rate: simCapacity, base: simBase, slots: simSlots, dur: 10 * time.Second})
+		if back.tailMeanLimit > simSlots+6 {
+			t.Errorf("downstream back to speed after %vx slower: mean limit %.1f; want at most %d", k, back.tailMeanLimit, simSlots+6)
+		}
+	}
+}
+
+// TestGradient2Rebase checks what Rebase is for, and that it does not
+// fire where the RTT rise is a queue: without it, a tolerance of 1 cuts
+// the limit below the slots of a downstream that slows down; with it, a
+// limit far too high comes down, and one held in overload for a minute
+// stays put.
+func TestGradient2Rebase(t *testing.T) {
+	noRebase := QueuedGradient2Config()
+	noRebase.Rebase = false
+	s := newGradient2Sim(t, noRebase, Bounds{Min: 1, Max: 200, Initial: 10})
+	s.run(phase{rate: simCapacity, base: simBase, slots: simSlots, dur: 10 * time.Second})
+	slow := s.run(phase{rate: simCapacity, base: 2 * simBase, slots: simSlots, dur: 10 * time.Second})
+	if slow.tailMeanLimit >= simSlots {
+		t.Fatalf("without Rebase, downstream 2x slower: mean limit %.1f; want below its %d slots (else this test shows nothing)", slow.tailMeanLimit, simSlots)
+	}
+
+	// A limit of 200 that half the capacity never reached, then twice the
+	// capacity.
+	s = newGradient2Sim(t, QueuedGradient2Config(), Bounds{Min: 1, Max: 200, Initial: 200})
+	s.run(phase{rate: 0.5 * simCapacity, base: simBase, slots: simSlots, dur: 10 * time.Second})
+	down := s.run(phase{rate: 2 * simCapacity, base: simBase, slots: simSlots, dur: 60 * time.Second})
+	// Each cut halves the limit at most, and a window lasts twice the least
+	// RTT of the last: 200 ms and more while the limit is far too high.
+	if d := down.settledAfter(simSlots, simSlots+4); d > 2*time.Second {
+		t.Errorf("from 200 at 200%% load: limit settled within [%d, %d] after %v; want within 2s", simSlots, simSlots+4, d)
+	}
+	if down.maxLimit > 200 || down.tailMeanLimit > simSlots+4 || down.tailMeanLatency > 3*simBase/2 {
+		t.Errorf("a minute at 200%% load: mean limit %.1f, mean run time %v over the last half; want at most %d and 1.5 x %v (a rebase on a queue ratchets the limit up)",
+			down.tailMeanLimit, down.tailMeanLatency, simSlots+4, simBase)
+	}
+}
