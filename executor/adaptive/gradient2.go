@@ -75,18 +75,19 @@ type Gradient2Config struct {
 
 	// Rebase makes the long-term RTT follow the downstream's own changes of
 	// speed. It rises to the window RTT when cutting the limit does not
-	// bring the RTT down: over three or more windows in a row that each
-	// reached the limit and cut it, the limit fell by at least 30% in all
-	// while the window RTT did not fall by 5%, so the rise is the
-	// downstream's (it slowed down), not a queue the limit causes. And it
-	// falls at once to a window RTT below it (the downstream got faster).
-	// Without Rebase, as in Netflix's Gradient2, the long-term average
-	// follows such changes only over LongWindow windows: meanwhile a slower
-	// downstream gets a limit below what it can serve (with a tolerance of
-	// 1 and a downstream twice as slow, 2*QueueSize), and one back to speed
-	// a limit above (about the slowdown times its slots). Envoy's
-	// controller re-measures its minimum RTT for the same reason, when its
-	// limit stays at the minimum for 5 windows.
+	// bring the RTT down: three or more windows in a row each reached the
+	// limit and cut it, the RTT never fell 5% below that of the first, and
+	// the limit fell by 30% in all; the rise is the downstream's (it slowed
+	// down), not a queue the limit causes. It falls at once to a window RTT
+	// below it (the downstream got faster). Without Rebase, as in Netflix's
+	// Gradient2, the long-term average follows such changes only over
+	// LongWindow windows: meanwhile a downstream k times slower gets a limit
+	// below what it can serve (with a tolerance of 1, QueueSize*k/(k-1):
+	// 2*QueueSize at twice as slow), and one back to speed a limit above.
+	// A slowdown much under 2x is not seen: the cuts stop, at that limit,
+	// before it has fallen 30%. Envoy's controller re-measures its minimum
+	// RTT for the same reason, when its limit stays at the minimum for 5
+	// windows.
 	Rebase bool
 }
 
@@ -230,9 +231,8 @@ type Gradient2 struct {
 	minRTT      time.Duration
 	maxInflight int
 
-	// For Rebase: the last window's RTT and the run of windows in a row
-	// that cut the limit, with the limit and RTT before the run began.
-	lastShort  float64
+	// For Rebase: the run of windows in a row that reached the limit and
+	// cut it, with the limit before the run and the RTT of its first window.
 	cuts       int
 	cutFrom    float64
 	cutFromRTT float64
@@ -332,17 +332,18 @@ func (g *Gradient2) update(short float64, inflight int) {
 // windows in which the limit was reached count: below it, the RTT does not
 // depend on the limit, and a cut cannot lower it.
 func (g *Gradient2) rebase(next, short float64, inflight int) {
-	prev := g.lastShort
-	g.lastShort = short
 	if next >= g.estimate || float64(inflight) < math.Floor(g.estimate) {
 		g.cuts = 0
 		return
 	}
-	if g.cuts == 0 {
-		g.cutFrom, g.cutFromRTT = g.estimate, prev
+	if g.cuts == 0 || short < 0.95*g.cutFromRTT {
+		// A run of cuts starts here, or starts again: the last cut did
+		// bring the RTT down. The limit before this cut, and the RTT that
+		// made it.
+		g.cuts, g.cutFrom, g.cutFromRTT = 0, g.estimate, short
 	}
 	g.cuts++
-	if g.cuts >= 3 && next <= 0.7*g.cutFrom && g.cutFromRTT > 0 && short >= 0.95*g.cutFromRTT {
+	if g.cuts >= 3 && next <= 0.7*g.cutFrom {
 		g.long = short
 		g.cuts = 0
 	}

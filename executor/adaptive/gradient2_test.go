@@ -225,7 +225,11 @@ func TestQueuedGradient2StepLoad(t *testing.T) {
 	// goodput check here (the step load measures it, with the wait).
 	s.run(phase{rate: simCapacity, base: simBase, slots: simSlots, dur: 10 * time.Second})
 
-	for _, k := range []float64{2, 1.5} {
+	// Twice as slow: a rise cuts cannot undo, which Rebase follows. (Rebase
+	// does not see a slowdown much under 2x: the cuts stop, at
+	// QueueSize*k/(k-1), before the limit has fallen 30%; see
+	// Gradient2Config.Rebase.)
+	for _, k := range []float64{2, 3} {
 		slow := s.run(phase{rate: simCapacity, base: time.Duration(k * float64(simBase)), slots: simSlots, dur: 10 * time.Second})
 		if slow.tailMeanLimit < simSlots {
 			t.Errorf("downstream %vx slower: mean limit %.1f; want at least its %d slots", k, slow.tailMeanLimit, simSlots)
