@@ -21,6 +21,7 @@ const (
 	DefaultGradient2MaxWindow     = time.Second
 	DefaultGradient2WindowSamples = 10
 	DefaultGradient2MinRTT        = 100 * time.Microsecond
+	DefaultGradient2InUse         = 0.5
 )
 
 // longWarmup is how many windows the long-term RTT averages plainly before
@@ -73,6 +74,18 @@ type Gradient2Config struct {
 	// run shorter than this never change the limit.
 	MinRTT time.Duration
 
+	// InUse is the share of the limit that the most tasks running at once
+	// in a window must reach for the window to change the limit: below it,
+	// the limit is not in use, and the window is evidence neither to grow
+	// it nor to cut it. A window that reached the limit in force (an
+	// integer) is always in use. Zero means DefaultGradient2InUse (0.5,
+	// Netflix's "don't grow the limit if we are app limited", inflight <
+	// limit/2); otherwise it must be in (0, 1]. With 1, the limit grows
+	// only while it holds requests back, as TCP grows its window only while
+	// the window limits what is sent (RFC 7661); with 0.5 it also creeps
+	// up, to twice the most requests a burst runs at once.
+	InUse float64
+
 	// Rebase makes the long-term RTT follow the downstream's own changes of
 	// speed. It rises to the window RTT when cutting the limit does not
 	// bring the RTT down: three or more windows in a row each reached the
@@ -116,14 +129,17 @@ type Gradient2Config struct {
 //     twice too high took about a second to come down, at a latency well
 //     above the downstream's;
 //
-// and sets Rebase, without which a tolerance of 1 reads a downstream that
+// It also sets InUse 1, so that the limit grows only while requests wait
+// for it (with Netflix's 0.5 it crept up at 90% load, to twice the most
+// requests a burst ran at once, and the first second of an overload ran at
+// that), and Rebase, without which a tolerance of 1 reads a downstream that
 // slows down as a queue and cuts the limit below its slots. In
 // bench/cmd/stepload's comparison (4 slots of 10 ms, 200% load), httpdemo's
 // -limit gradient2 -max-wait 30ms held its limit at 6 and a 2xx p99 of
 // 33 ms (2.6 times the unloaded p99) with this configuration, against 10
 // and 54 ms with Netflix's defaults.
 func QueuedGradient2Config() Gradient2Config {
-	return Gradient2Config{RTTTolerance: 1, QueueSize: 2, Smoothing: 1, Rebase: true}
+	return Gradient2Config{RTTTolerance: 1, QueueSize: 2, Smoothing: 1, InUse: 1, Rebase: true}
 }
 
 // withDefaults returns c with zero fields set to their defaults, or an
@@ -135,6 +151,12 @@ func (c Gradient2Config) withDefaults() (Gradient2Config, error) {
 	}
 	if !(c.Smoothing > 0 && c.Smoothing <= 1) {
 		return c, fmt.Errorf("adaptive: %w: Gradient2Config.Smoothing is %v; want a weight in (0, 1]", executor.ErrInvalidConfig, c.Smoothing)
+	}
+	if c.InUse == 0 {
+		c.InUse = DefaultGradient2InUse
+	}
+	if !(c.InUse > 0 && c.InUse <= 1) {
+		return c, fmt.Errorf("adaptive: %w: Gradient2Config.InUse is %v; want a share in (0, 1]", executor.ErrInvalidConfig, c.InUse)
 	}
 	if c.QueueSize < 0 {
 		return c, fmt.Errorf("adaptive: %w: Gradient2Config.QueueSize is %d; want 0 (default %d) or more", executor.ErrInvalidConfig, c.QueueSize, DefaultGradient2QueueSize)
@@ -194,7 +216,7 @@ func (c Gradient2Config) withDefaults() (Gradient2Config, error) {
 //
 //	long     = exponential average of the window RTTs over LongWindow windows
 //	           (if long > 2*short: long *= 0.95, so it recovers after overload)
-//	if maxInflight < limit/2: unchanged (the limit is not in use)
+//	if maxInflight < limit*InUse: unchanged (the limit is not in use)
 //	gradient = clamp(RTTTolerance * long / short, 0.5, 1)
 //	estimate = limit*gradient + QueueSize
 //	limit    = limit*(1-Smoothing) + estimate*Smoothing, clamped to [Min, Max]
@@ -313,7 +335,7 @@ func (g *Gradient2) update(short float64, inflight int) {
 		g.long = short // the downstream got faster: follow it at once
 	}
 	long = g.long
-	if float64(inflight) < g.estimate/2 {
+	if float64(inflight) < g.estimate*g.cfg.InUse && inflight < int(g.estimate) {
 		return // the limit is not in use: no evidence to grow or shrink it
 	}
 	gradient := math.Max(0.5, math.Min(1, g.cfg.RTTTolerance*long/short))
