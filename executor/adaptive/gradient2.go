@@ -136,8 +136,9 @@ type Gradient2Config struct {
 // slows down as a queue and cuts the limit below its slots. In
 // bench/cmd/stepload's comparison (4 slots of 10 ms, 200% load), httpdemo's
 // -limit gradient2 -max-wait 30ms held its limit at 6 and a 2xx p99 of
-// 33 ms (2.6 times the unloaded p99) with this configuration, against 10
-// and 54 ms with Netflix's defaults.
+// 29 ms (2.4 times the unloaded p99) with this configuration, against 10
+// and 54 ms with Netflix's defaults (bench/results/stepload-2026-12-02-queued.md;
+// the trials behind each choice are in the folder beside it).
 func QueuedGradient2Config() Gradient2Config {
 	return Gradient2Config{RTTTolerance: 1, QueueSize: 2, Smoothing: 1, InUse: 1, Rebase: true}
 }
