@@ -115,7 +115,7 @@ type Gradient2Config struct {
 // QueueSize requests wait inside the downstream and a burst finds room.
 // Behind a wait budget that room only adds latency: every request waits
 // its turn at the downstream, where nothing can shed it. So this
-// configuration departs from them in three fields:
+// configuration departs from three of Netflix's parameters:
 //
 //   - RTTTolerance 1: no lasting rise of the RTT is accepted, and the limit
 //     heads for n + QueueSize;
@@ -127,13 +127,16 @@ type Gradient2Config struct {
 //     (concurrency_update_interval); the gradient's floor of 0.5 still
 //     keeps a cut to half the limit per window. With Netflix's 0.2, a limit
 //     twice too high took about a second to come down, at a latency well
-//     above the downstream's;
+//     above the downstream's.
 //
 // It also sets InUse 1, so that the limit grows only while requests wait
 // for it (with Netflix's 0.5 it crept up at 90% load, to twice the most
 // requests a burst ran at once, and the first second of an overload ran at
 // that), and Rebase, without which a tolerance of 1 reads a downstream that
-// slows down as a queue and cuts the limit below its slots. In
+// slows down as a queue and cuts the limit below its slots (it still
+// misses a slowdown much under 2x; see Rebase). The price: with the limit
+// this close to what the downstream serves, a burst waits in front, and a
+// few requests may be shed where a higher limit would have run them. In
 // bench/cmd/stepload's comparison (4 slots of 10 ms, 200% load), httpdemo's
 // -limit gradient2 -max-wait 30ms held its limit at 6 and a 2xx p99 of
 // 29 ms (2.4 times the unloaded p99) with this configuration, against 10
