@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxtest"
@@ -140,5 +141,16 @@ func TestAppAdaptiveLimit(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+func TestGradient2ConfigFollowsMaxWait(t *testing.T) {
+	cfg := defaultConfig()
+	if got := gradient2Config(cfg); got != (adaptive.Gradient2Config{}) {
+		t.Errorf("without -max-wait: %+v; want Netflix's defaults (the zero config)", got)
+	}
+	cfg.MaxWait = 30 * time.Millisecond
+	if got, want := gradient2Config(cfg), adaptive.QueuedGradient2Config(); got != want {
+		t.Errorf("with -max-wait 30ms: %+v; want adaptive.QueuedGradient2Config() %+v", got, want)
 	}
 }

@@ -108,7 +108,8 @@ func newExecutor(lc fx.Lifecycle, cfg config, logger *slog.Logger) (executor.Exe
 }
 
 // withLimit wraps ex in an adaptive.Executor running cfg's -limit algorithm
-// between -limit-min and -limit-max.
+// between -limit-min and -limit-max: Gradient2 with Netflix's defaults, or
+// with adaptive.QueuedGradient2Config under -max-wait.
 func withLimit(ex executor.Executor, cfg config) (*adaptive.Executor, error) {
 	var limit adaptive.Limit
 	var err error
@@ -116,7 +117,7 @@ func withLimit(ex executor.Executor, cfg config) (*adaptive.Executor, error) {
 	case limitAIMD:
 		limit, err = adaptive.NewAIMD(adaptive.AIMDConfig{Timeout: cfg.AIMDTimeout})
 	case limitGradient2:
-		limit, err = adaptive.NewGradient2(adaptive.Gradient2Config{})
+		limit, err = adaptive.NewGradient2(gradient2Config(cfg))
 	default:
 		err = fmt.Errorf("no adaptive limit is called %q; want %s or %s", cfg.Limit, limitAIMD, limitGradient2)
 	}
@@ -124,6 +125,17 @@ func withLimit(ex executor.Executor, cfg config) (*adaptive.Executor, error) {
 		return nil, err
 	}
 	return adaptive.New(ex, adaptive.Options{Min: cfg.LimitMin, Max: cfg.LimitMax, Initial: cfg.LimitInitial, Limit: limit})
+}
+
+// gradient2Config is -limit gradient2's configuration: behind a wait
+// budget, requests the limit holds back wait in front, under the budget,
+// and none need wait inside the downstream (adaptive.QueuedGradient2Config);
+// without one, Netflix's defaults.
+func gradient2Config(cfg config) adaptive.Gradient2Config {
+	if cfg.maxWait() > 0 {
+		return adaptive.QueuedGradient2Config()
+	}
+	return adaptive.Gradient2Config{}
 }
 
 // server is the demo's HTTP server and its readiness.

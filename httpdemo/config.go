@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -60,7 +61,7 @@ type config struct {
 	Limit            string        // limitFixed, limitAIMD or limitGradient2
 	LimitMin         int           // adaptive limits only: >= 1
 	LimitMax         int           // adaptive limits only: >= LimitMin
-	LimitInitial     int           // adaptive limits only: 0 (adaptive's default) or -workers when given
+	LimitInitial     int           // adaptive limits only: -workers when given, else one per CPU within [-limit-min, -limit-max]
 	AIMDTimeout      time.Duration // -limit aimd only: run time past which a request counts as a drop; 0: adaptive's default
 
 	// WriteSlack is not a flag: WriteTimeout is the longest work plus
@@ -194,7 +195,7 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool), out io.Wr
 	fs.Var(&durationValue{&cfg.WorkSlowdownTime, 0, "a duration of 0 or more, such as 20ms"}, "work-slowdown-time",
 		"/work's slot time after -work-slowdown-at: `duration` (0: twice -work-time)")
 	fs.Var(&choiceValue{&cfg.Limit, limitNames()}, "limit",
-		"how the bound on running requests is set: `name` is "+strings.Join(limitNames(), ", ")+"\n(fixed: -workers; aimd, gradient2: adaptive, between -limit-min and -limit-max,\nstarting at -workers if given; pair them with -max-wait or -nonblocking)")
+		"how the bound on running requests is set: `name` is "+strings.Join(limitNames(), ", ")+"\n(fixed: -workers; aimd, gradient2: adaptive, between -limit-min and -limit-max,\nstarting at -workers if given, else at one per CPU; pair them with -max-wait or -nonblocking;\nunder -max-wait, gradient2 runs adaptive.QueuedGradient2Config, else Netflix's defaults)")
 	fs.Var(&intValue{&cfg.LimitMin, 1, "1 or more"}, "limit-min", "an adaptive -limit never goes below `n`")
 	fs.Var(&intValue{&cfg.LimitMax, 1, "1 or more"}, "limit-max", "an adaptive -limit never goes above `n`")
 	fs.Var(&durationValue{&cfg.AIMDTimeout, 0, "a duration of 0 or more, such as 50ms"}, "aimd-timeout",
@@ -264,8 +265,8 @@ func checkSizes(cfg config) error {
 	return nil
 }
 
-// checkLimit checks the -limit flags together, and sets LimitInitial from
-// -workers when an adaptive limit is given one.
+// checkLimit checks the -limit flags together, and sets an adaptive
+// limit's LimitInitial: -workers when given, else one per CPU.
 func checkLimit(cfg *config, given map[string]bool) error {
 	if cfg.Backend == backendNone {
 		if cfg.adaptive() {
@@ -301,6 +302,12 @@ func checkLimit(cfg *config, given map[string]bool) error {
 				cfg.Workers, cfg.Limit, cfg.LimitMin, cfg.LimitMax)
 		}
 		cfg.LimitInitial = cfg.Workers
+	} else {
+		// One per CPU, as a fixed -workers 0, not Netflix's 20: a limit
+		// grows only while in use (to twice the requests running), so it
+		// starts where load has shown it is needed, and the first overload
+		// does not run at a limit no load has tried.
+		cfg.LimitInitial = min(max(runtime.GOMAXPROCS(0), cfg.LimitMin), cfg.LimitMax)
 	}
 	return nil
 }

@@ -15,6 +15,11 @@
 // defaults: [AIMD], loss-based, and [Gradient2], latency-based and the
 // default. A Limit is what Netflix calls a Limit; the Executor plays the part
 // of its Limiter, and the backend's Resize that of its adjustable semaphore.
+// For a limit with a wait budget in front of it (executorhttp's MaxWait),
+// [QueuedGradient2Config] departs from Netflix's Gradient2 defaults, for
+// reasons it gives, and takes two rules from Envoy's adaptive concurrency
+// filter: an unsmoothed update every window, and a baseline RTT that follows
+// the downstream when it changes speed (Gradient2Config.Rebase).
 // Vegas is not here: on the simulated downstream of this package's tests,
 // fed sample by sample as Netflix feeds it, its limit wandered between 8
 // and 37 at twice the capacity, where Gradient2's settled at 16 or 17

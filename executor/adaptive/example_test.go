@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log"
+	"net/http"
+	"net/http/httptest"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -12,6 +15,7 @@ import (
 	"github.com/swapexec/swapexec/backends/chanpool"
 	"github.com/swapexec/swapexec/executor"
 	"github.com/swapexec/swapexec/executor/adaptive"
+	"github.com/swapexec/swapexec/executor/executorhttp"
 )
 
 // An adaptive limit over a pool: the pool's Workers is only the starting
@@ -52,4 +56,45 @@ func Example() {
 	// Output:
 	// limit within bounds: true
 	// Stats().Workers is the limit: true
+}
+
+// Behind a wait budget, such as an executorhttp.Handler's MaxWait, the
+// requests a limit holds back wait in front of it, where the budget can
+// shed them; QueuedGradient2Config keeps the limit just above what the
+// downstream serves at once, so none wait inside the handler.
+func ExampleQueuedGradient2Config() {
+	pool, err := chanpool.New(executor.Config{Workers: 2})
+	if err != nil {
+		log.Fatal(err)
+	}
+	limit, err := adaptive.NewGradient2(adaptive.QueuedGradient2Config())
+	if err != nil {
+		log.Fatal(err)
+	}
+	ex, err := adaptive.New(pool, adaptive.Options{Initial: 2, Limit: limit})
+	if err != nil {
+		log.Fatal(err)
+	}
+	h := &executorhttp.Handler{
+		Executor: ex,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprintln(w, "hello") // a call to the downstream would go here
+		}),
+		MaxWait: 30 * time.Millisecond, // the wait budget in front of the limit
+		Target:  5 * time.Millisecond,  // CoDel
+		LIFO:    true,
+	}
+	srv := httptest.NewServer(h)
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		log.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	srv.Close()
+	if err := ex.Shutdown(context.Background()); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Print(resp.Status, " ", string(body))
+	// Output: 200 OK hello
 }

@@ -21,6 +21,7 @@ const (
 	DefaultGradient2MaxWindow     = time.Second
 	DefaultGradient2WindowSamples = 10
 	DefaultGradient2MinRTT        = 100 * time.Microsecond
+	DefaultGradient2InUse         = 0.5
 )
 
 // longWarmup is how many windows the long-term RTT averages plainly before
@@ -72,6 +73,77 @@ type Gradient2Config struct {
 	// DefaultGradient2MinRTT (100 µs); negative is an error. Tasks that all
 	// run shorter than this never change the limit.
 	MinRTT time.Duration
+
+	// InUse is the share of the limit that the most tasks running at once
+	// in a window must reach for the window to change the limit: below it,
+	// the limit is not in use, and the window is evidence neither to grow
+	// it nor to cut it. A window that reached the limit in force (an
+	// integer) is always in use. Zero means DefaultGradient2InUse (0.5,
+	// Netflix's "don't grow the limit if we are app limited", inflight <
+	// limit/2); otherwise it must be in (0, 1]. With 1, the limit grows
+	// only while it holds requests back, as TCP grows its window only while
+	// the window limits what is sent (RFC 7661); with 0.5 it also creeps
+	// up, to twice the most requests a burst runs at once.
+	InUse float64
+
+	// Rebase makes the long-term RTT follow the downstream's own changes of
+	// speed. It rises to the window RTT when cutting the limit does not
+	// bring the RTT down: three or more windows in a row each reached the
+	// limit and cut it, the RTT never fell 5% below that of the first, and
+	// the limit fell by 30% in all; the rise is the downstream's (it slowed
+	// down), not a queue the limit causes. It falls at once to a window RTT
+	// below it (the downstream got faster). Without Rebase, as in Netflix's
+	// Gradient2, the long-term average follows such changes only over
+	// LongWindow windows: meanwhile a downstream k times slower gets a limit
+	// below what it can serve (with a tolerance of 1, QueueSize*k/(k-1):
+	// 2*QueueSize at twice as slow), and one back to speed a limit above.
+	// A slowdown much under 2x is not seen: the cuts stop, at that limit,
+	// before it has fallen 30%. Envoy's controller re-measures its minimum
+	// RTT for the same reason, when its limit stays at the minimum for 5
+	// windows.
+	Rebase bool
+}
+
+// QueuedGradient2Config returns the Gradient2Config for a limit that has
+// a bounded wait in front of it, such as an executorhttp.Handler with
+// MaxWait: requests the limit holds back wait there, where the wait budget,
+// CoDel and LIFO bound and shed them.
+//
+// Netflix's defaults suit a limiter that refuses at once, with no queue
+// in front: the limit settles near RTTTolerance*n + QueueSize for a
+// downstream serving n at once, so that up to (RTTTolerance-1)*n +
+// QueueSize requests wait inside the downstream and a burst finds room.
+// Behind a wait budget that room only adds latency: every request waits
+// its turn at the downstream, where nothing can shed it. So this
+// configuration departs from three of Netflix's parameters:
+//
+//   - RTTTolerance 1: no lasting rise of the RTT is accepted, and the limit
+//     heads for n + QueueSize;
+//   - QueueSize 2: the headroom that lets the limit grow, by 2 a window
+//     while the RTT holds (with 1, the limit took up to 3 s to follow a
+//     step in load in the step-load comparison);
+//   - Smoothing 1: each window's estimate is taken as it is, as Envoy's
+//     gradient controller takes its own every 100 ms window
+//     (concurrency_update_interval); the gradient's floor of 0.5 still
+//     keeps a cut to half the limit per window. With Netflix's 0.2, a limit
+//     twice too high took about a second to come down, at a latency well
+//     above the downstream's.
+//
+// It also sets InUse 1, so that the limit grows only while requests wait
+// for it (with Netflix's 0.5 it crept up at 90% load, to twice the most
+// requests a burst ran at once, and the first second of an overload ran at
+// that), and Rebase, without which a tolerance of 1 reads a downstream that
+// slows down as a queue and cuts the limit below its slots (it still
+// misses a slowdown much under 2x; see Rebase). The price: with the limit
+// this close to what the downstream serves, a burst waits in front, and a
+// few requests may be shed where a higher limit would have run them. In
+// bench/cmd/stepload's comparison (4 slots of 10 ms, 200% load), httpdemo's
+// -limit gradient2 -max-wait 30ms held its limit at 6 and a 2xx p99 of
+// 29 ms (2.4 times the unloaded p99) with this configuration, against 10
+// and 54 ms with Netflix's defaults (bench/results/stepload-2026-12-02-queued.md;
+// the trials behind each choice are in the folder beside it).
+func QueuedGradient2Config() Gradient2Config {
+	return Gradient2Config{RTTTolerance: 1, QueueSize: 2, Smoothing: 1, InUse: 1, Rebase: true}
 }
 
 // withDefaults returns c with zero fields set to their defaults, or an
@@ -83,6 +155,12 @@ func (c Gradient2Config) withDefaults() (Gradient2Config, error) {
 	}
 	if !(c.Smoothing > 0 && c.Smoothing <= 1) {
 		return c, fmt.Errorf("adaptive: %w: Gradient2Config.Smoothing is %v; want a weight in (0, 1]", executor.ErrInvalidConfig, c.Smoothing)
+	}
+	if c.InUse == 0 {
+		c.InUse = DefaultGradient2InUse
+	}
+	if !(c.InUse > 0 && c.InUse <= 1) {
+		return c, fmt.Errorf("adaptive: %w: Gradient2Config.InUse is %v; want a share in (0, 1]", executor.ErrInvalidConfig, c.InUse)
 	}
 	if c.QueueSize < 0 {
 		return c, fmt.Errorf("adaptive: %w: Gradient2Config.QueueSize is %d; want 0 (default %d) or more", executor.ErrInvalidConfig, c.QueueSize, DefaultGradient2QueueSize)
@@ -142,7 +220,7 @@ func (c Gradient2Config) withDefaults() (Gradient2Config, error) {
 //
 //	long     = exponential average of the window RTTs over LongWindow windows
 //	           (if long > 2*short: long *= 0.95, so it recovers after overload)
-//	if maxInflight < limit/2: unchanged (the limit is not in use)
+//	if maxInflight < limit*InUse: unchanged (the limit is not in use)
 //	gradient = clamp(RTTTolerance * long / short, 0.5, 1)
 //	estimate = limit*gradient + QueueSize
 //	limit    = limit*(1-Smoothing) + estimate*Smoothing, clamped to [Min, Max]
@@ -178,6 +256,12 @@ type Gradient2 struct {
 	count       int
 	minRTT      time.Duration
 	maxInflight int
+
+	// For Rebase: the run of windows in a row that reached the limit and
+	// cut it, with the limit before the run and the RTT of its first window.
+	cuts       int
+	cutFrom    float64
+	cutFromRTT float64
 }
 
 // NewGradient2 returns a Gradient2 limit configured by cfg, with zero fields
@@ -251,13 +335,44 @@ func (g *Gradient2) update(short float64, inflight int) {
 	if long/short > 2 {
 		g.long *= 0.95
 	}
-	if float64(inflight) < g.estimate/2 {
+	if g.cfg.Rebase && short < g.long {
+		g.long = short // the downstream got faster: follow it at once
+	}
+	long = g.long
+	if float64(inflight) < g.estimate*g.cfg.InUse && inflight < int(g.estimate) {
 		return // the limit is not in use: no evidence to grow or shrink it
 	}
 	gradient := math.Max(0.5, math.Min(1, g.cfg.RTTTolerance*long/short))
 	next := g.estimate*gradient + float64(g.cfg.QueueSize)
 	next = g.estimate*(1-g.cfg.Smoothing) + next*g.cfg.Smoothing
-	g.estimate = math.Max(float64(g.b.Min), math.Min(float64(g.b.Max), next))
+	next = math.Max(float64(g.b.Min), math.Min(float64(g.b.Max), next))
+	if g.cfg.Rebase {
+		g.rebase(next, short, inflight)
+	}
+	g.estimate = next
+}
+
+// rebase resets the long-term RTT to short when the cuts of the last
+// windows, down to next, did not bring the RTT down (see
+// Gradient2Config.Rebase). It runs before the estimate becomes next. Only
+// windows in which the limit was reached count: below it, the RTT does not
+// depend on the limit, and a cut cannot lower it.
+func (g *Gradient2) rebase(next, short float64, inflight int) {
+	if next >= g.estimate || float64(inflight) < math.Floor(g.estimate) {
+		g.cuts = 0
+		return
+	}
+	if g.cuts == 0 || short < 0.95*g.cutFromRTT {
+		// A run of cuts starts here, or starts again: the last cut did
+		// bring the RTT down. The limit before this cut, and the RTT that
+		// made it.
+		g.cuts, g.cutFrom, g.cutFromRTT = 0, g.estimate, short
+	}
+	g.cuts++
+	if g.cuts >= 3 && next <= 0.7*g.cutFrom {
+		g.long = short
+		g.cuts = 0
+	}
 }
 
 // addLong folds rtt into the long-term average and returns it.

@@ -24,6 +24,9 @@ func TestNewGradient2Rejects(t *testing.T) {
 		{MinWindow: 2 * time.Second, MaxWindow: time.Second},
 		{WindowSamples: -1},
 		{MinRTT: -time.Microsecond},
+		{InUse: -0.5},
+		{InUse: 1.5},
+		{InUse: math.NaN()},
 	} {
 		if g, err := NewGradient2(cfg); !errors.Is(err, executor.ErrInvalidConfig) {
 			t.Errorf("NewGradient2(%+v) = %v, %v; want an error wrapping ErrInvalidConfig", cfg, g, err)
@@ -45,6 +48,7 @@ func TestGradient2Defaults(t *testing.T) {
 		MaxWindow:     time.Second,
 		WindowSamples: 10,
 		MinRTT:        100 * time.Microsecond,
+		InUse:         0.5,
 	}
 	if got := g.Config(); got != want {
 		t.Errorf("Config() = %+v; want %+v", got, want)
@@ -134,6 +138,30 @@ func TestGradient2AppLimited(t *testing.T) {
 	}
 }
 
+// TestGradient2InUse checks InUse 1: a limit grows only while it is
+// reached, where Netflix's 0.5 lets bursts push it up to twice what they
+// run at once. (The simulator's arrivals are Poisson and it refuses what
+// finds the limit reached, so at 90% load both reach the limit often; the
+// difference is in how far bursts push it.)
+func TestGradient2InUse(t *testing.T) {
+	for _, tt := range []struct {
+		inUse    float64
+		min, max int // bounds on the highest limit at 90% load
+	}{
+		{0.5, 20, 200},
+		{1, simSlots, 16},
+	} {
+		cfg := QueuedGradient2Config()
+		cfg.InUse = tt.inUse
+		s := newGradient2Sim(t, cfg, Bounds{Min: 1, Max: 200, Initial: 2})
+		s.run(phase{rate: 0.5 * simCapacity, base: simBase, slots: simSlots, dur: 10 * time.Second})
+		r := s.run(phase{rate: 0.9 * simCapacity, base: simBase, slots: simSlots, dur: 20 * time.Second})
+		if r.maxLimit < tt.min || r.maxLimit > tt.max {
+			t.Errorf("InUse %v, 90%% load: highest limit %d; want within [%d, %d]", tt.inUse, r.maxLimit, tt.min, tt.max)
+		}
+	}
+}
+
 func TestGradient2RespectsBounds(t *testing.T) {
 	t.Run("Max", func(t *testing.T) {
 		// A downstream with many slots invites growth.
@@ -193,5 +221,89 @@ func TestGradient2Ignores(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestQueuedGradient2StepLoad drives QueuedGradient2Config through the
+// step-load comparison's steps, as TestGradient2StepLoad does Netflix's
+// defaults: behind a wait budget the limit must sit just above the
+// downstream's slots (n + QueueSize), and follow the downstream when it
+// slows down and when it speeds up again.
+func TestQueuedGradient2StepLoad(t *testing.T) {
+	s := newGradient2Sim(t, QueuedGradient2Config(), Bounds{Min: 1, Max: 200, Initial: 2})
+	s.run(phase{rate: 0.5 * simCapacity, base: simBase, slots: simSlots, dur: 10 * time.Second})
+	s.run(phase{rate: 0.9 * simCapacity, base: simBase, slots: simSlots, dur: 10 * time.Second})
+
+	over := s.run(phase{rate: 2 * simCapacity, base: simBase, slots: simSlots, dur: 10 * time.Second})
+	if over.tailMeanLimit < simSlots || over.tailMeanLimit > simSlots+4 {
+		t.Errorf("200%% load: mean limit %.1f; want within [%d, %d]", over.tailMeanLimit, simSlots, simSlots+4)
+	}
+	if d := over.settledAfter(simSlots, simSlots+4); d > time.Second {
+		t.Errorf("200%% load: limit settled within [%d, %d] after %v; want within 1s", simSlots, simSlots+4, d)
+	}
+	if over.tailGoodput < 0.95*simCapacity {
+		t.Errorf("200%% load: goodput %.0f/s; want at least 0.95 x %.0f/s", over.tailGoodput, simCapacity)
+	}
+	if over.tailMeanLatency > 3*simBase/2 {
+		t.Errorf("200%% load: mean run time %v; want at most 1.5 x %v", over.tailMeanLatency, simBase)
+	}
+
+	// At 100% load this simulator, which refuses what finds the limit
+	// reached, loses Poisson bursts that a wait budget would hold: no
+	// goodput check here (the step load measures it, with the wait).
+	s.run(phase{rate: simCapacity, base: simBase, slots: simSlots, dur: 10 * time.Second})
+
+	// Twice as slow: a rise cuts cannot undo, which Rebase follows. (Rebase
+	// does not see a slowdown much under 2x: the cuts stop, at
+	// QueueSize*k/(k-1), before the limit has fallen 30%; see
+	// Gradient2Config.Rebase.)
+	for _, k := range []float64{2, 3} {
+		slow := s.run(phase{rate: simCapacity, base: time.Duration(k * float64(simBase)), slots: simSlots, dur: 10 * time.Second})
+		if slow.tailMeanLimit < simSlots {
+			t.Errorf("downstream %vx slower: mean limit %.1f; want at least its %d slots", k, slow.tailMeanLimit, simSlots)
+		}
+		if d := slow.settledAfter(simSlots, simSlots+4); d > 2*time.Second {
+			t.Errorf("downstream %vx slower: limit settled within [%d, %d] after %v; want within 2s", k, simSlots, simSlots+4, d)
+		}
+		if want := 0.95 * simCapacity / k; slow.tailGoodput < want {
+			t.Errorf("downstream %vx slower: goodput %.0f/s; want at least %.0f/s", k, slow.tailGoodput, want)
+		}
+		// Back to the first speed: the long-term RTT follows it down, or the
+		// limit would climb to k times the slots.
+		back := s.run(phase{rate: simCapacity, base: simBase, slots: simSlots, dur: 10 * time.Second})
+		if back.tailMeanLimit > simSlots+6 {
+			t.Errorf("downstream back to speed after %vx slower: mean limit %.1f; want at most %d", k, back.tailMeanLimit, simSlots+6)
+		}
+	}
+}
+
+// TestGradient2Rebase checks what Rebase is for, and that it does not
+// fire where the RTT rise is a queue: without it, a tolerance of 1 cuts
+// the limit below the slots of a downstream that slows down; with it, a
+// limit far too high comes down, and one held in overload for a minute
+// stays put.
+func TestGradient2Rebase(t *testing.T) {
+	noRebase := QueuedGradient2Config()
+	noRebase.Rebase = false
+	s := newGradient2Sim(t, noRebase, Bounds{Min: 1, Max: 200, Initial: 10})
+	s.run(phase{rate: simCapacity, base: simBase, slots: simSlots, dur: 10 * time.Second})
+	slow := s.run(phase{rate: simCapacity, base: 2 * simBase, slots: simSlots, dur: 10 * time.Second})
+	if slow.tailMeanLimit >= simSlots {
+		t.Fatalf("without Rebase, downstream 2x slower: mean limit %.1f; want below its %d slots (else this test shows nothing)", slow.tailMeanLimit, simSlots)
+	}
+
+	// A limit of 200 that half the capacity never reached, then twice the
+	// capacity.
+	s = newGradient2Sim(t, QueuedGradient2Config(), Bounds{Min: 1, Max: 200, Initial: 200})
+	s.run(phase{rate: 0.5 * simCapacity, base: simBase, slots: simSlots, dur: 10 * time.Second})
+	down := s.run(phase{rate: 2 * simCapacity, base: simBase, slots: simSlots, dur: 60 * time.Second})
+	// Each cut halves the limit at most, and a window lasts twice the least
+	// RTT of the last: 200 ms and more while the limit is far too high.
+	if d := down.settledAfter(simSlots, simSlots+4); d > 2*time.Second {
+		t.Errorf("from 200 at 200%% load: limit settled within [%d, %d] after %v; want within 2s", simSlots, simSlots+4, d)
+	}
+	if down.maxLimit > 200 || down.tailMeanLimit > simSlots+4 || down.tailMeanLatency > 3*simBase/2 {
+		t.Errorf("a minute at 200%% load: mean limit %.1f, mean run time %v over the last half; want at most %d and 1.5 x %v (a rebase on a queue ratchets the limit up)",
+			down.tailMeanLimit, down.tailMeanLatency, simSlots+4, simBase)
 	}
 }

@@ -50,13 +50,16 @@
 //     goodput; among the limits within 2% of it, the lowest p99), or given
 //     with -fixed;
 //   - aimd, gradient2: -limit aimd|gradient2 -max-wait 30ms with no
-//     -workers, the untuned setup (httpdemo adds CoDel to -max-wait by
-//     default: -codel-target 5ms);
+//     -workers, the untuned setup (httpdemo adds CoDel and LIFO to
+//     -max-wait by default, runs gradient2 with
+//     adaptive.QueuedGradient2Config under it, and starts an adaptive limit
+//     at one per CPU);
 //   - aimd-timeout: aimd with -aimd-timeout at twice -work-time, a tuned
 //     value: AIMD is loss-based, and /work never fails;
 //   - gradient2-fixed-budget: gradient2 with -codel-target 0, -max-wait as
 //     a fixed budget, to show what CoDel changes;
-//   - gradient2-nonblocking: -limit gradient2 -nonblocking;
+//   - gradient2-nonblocking: -limit gradient2 -nonblocking (no wait in
+//     front, so Netflix's Gradient2 defaults);
 //   - haproxy: HAProxy with maxconn (the best fixed limit) and timeout
 //     queue 30ms in front of -backend none, as operators bound concurrency
 //     today; skipped, with a note saying how to install it, when -haproxy
