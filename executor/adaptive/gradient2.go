@@ -336,9 +336,8 @@ func (g *Gradient2) update(short float64, inflight int) {
 		g.long *= 0.95
 	}
 	if g.cfg.Rebase && short < g.long {
-		g.long = short // the downstream got faster: follow it at once
+		g.long, long = short, short // the downstream got faster: follow it at once
 	}
-	long = g.long
 	if float64(inflight) < g.estimate*g.cfg.InUse && inflight < int(g.estimate) {
 		return // the limit is not in use: no evidence to grow or shrink it
 	}
