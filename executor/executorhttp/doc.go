@@ -67,6 +67,9 @@
 // does), tasks go through it, and a task dropped without running the
 // handler reports false: an adaptive limit then takes no sample from it,
 // as from a refusal, instead of timing it as a request served in no time.
+// Behind a MaxWait, give a Gradient2 limit adaptive.QueuedGradient2Config:
+// the requests it holds back wait here, so it need leave no room for them
+// inside the downstream.
 //
 // # The order of waiting: adaptive LIFO
 //
