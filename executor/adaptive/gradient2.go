@@ -147,9 +147,9 @@ type Gradient2Config struct {
 // this close to what the downstream serves, a burst waits in front, and a
 // few requests may be shed where a higher limit would have run them. In
 // bench/cmd/stepload's comparison (4 slots of 10 ms, 200% load), httpdemo's
-// -limit gradient2 -max-wait 30ms held its limit at 6 and a 2xx p99 of
-// 29 ms (2.4 times the unloaded p99) with this configuration, against 10
-// and 54 ms with Netflix's defaults (bench/results/stepload-2026-12-02-queued.md;
+// -limit gradient2 -max-wait 30ms held its limit at 7 and a 2xx p99 of
+// 28 ms (2.3 times the unloaded p99; 40 ms on a busier machine) with this
+// configuration, against 10 and 54 ms with Netflix's defaults (bench/results/stepload-2026-12-02-queued.md;
 // the trials behind each choice are in the folder beside it).
 func QueuedGradient2Config() Gradient2Config {
 	return Gradient2Config{RTTTolerance: 1.25, QueueSize: 2, Smoothing: 1, InUse: 1, Rebase: true}
