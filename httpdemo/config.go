@@ -304,9 +304,9 @@ func checkLimit(cfg *config, given map[string]bool) error {
 		cfg.LimitInitial = cfg.Workers
 	} else {
 		// One per CPU, as a fixed -workers 0, not Netflix's 20: a limit
-		// grows only while in use (to twice the requests running), so it
-		// starts where load has shown it is needed, and the first overload
-		// does not run at a limit no load has tried.
+		// grows only while in use, so starting low it follows what load
+		// shows is needed, and the first overload does not run at a limit
+		// no load has tried.
 		cfg.LimitInitial = min(max(runtime.GOMAXPROCS(0), cfg.LimitMin), cfg.LimitMax)
 	}
 	return nil

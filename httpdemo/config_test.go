@@ -178,7 +178,7 @@ func TestParseConfigAdaptive(t *testing.T) {
 		{"no workers: one per CPU", []string{"-limit", "aimd"}, runtime.GOMAXPROCS(0)},
 		{"workers: where the limit starts", []string{"-limit", "aimd", "-workers", "16"}, 16},
 		{"workers 0: one per CPU", []string{"-limit", "gradient2", "-workers", "0"}, runtime.GOMAXPROCS(0)},
-		{"one per CPU, raised to -limit-min", []string{"-limit", "gradient2", "-limit-min", "64"}, 64},
+		{"one per CPU, raised to -limit-min", []string{"-limit", "gradient2", "-limit-min", "200"}, 200},
 		{"one per CPU, lowered to -limit-max", []string{"-limit", "gradient2", "-limit-max", "1"}, 1},
 		{"fixed keeps workers as the bound", []string{"-workers", "16"}, 0},
 	}

@@ -153,6 +153,7 @@ func TestGradient2InUse(t *testing.T) {
 	} {
 		cfg := QueuedGradient2Config()
 		cfg.InUse = tt.inUse
+		cfg.RTTTolerance = 1 // the bounds below assume it
 		s := newGradient2Sim(t, cfg, Bounds{Min: 1, Max: 200, Initial: 2})
 		s.run(phase{rate: 0.5 * simCapacity, base: simBase, slots: simSlots, dur: 10 * time.Second})
 		r := s.run(phase{rate: 0.9 * simCapacity, base: simBase, slots: simSlots, dur: 20 * time.Second})
@@ -229,23 +230,31 @@ func TestGradient2Ignores(t *testing.T) {
 // defaults: behind a wait budget the limit must sit just above the
 // downstream's slots (n + QueueSize), and follow the downstream when it
 // slows down and when it speeds up again.
+// Where QueuedGradient2Config's limit settles against the simulated
+// downstream at saturation (RTTTolerance*slots + QueueSize), with 2 to
+// spare, and the mean run time that limit gives, with a quarter to spare.
+var (
+	queuedHigh = int(QueuedGradient2Config().RTTTolerance*simSlots) + QueuedGradient2Config().QueueSize + 2
+	queuedRun  = time.Duration((QueuedGradient2Config().RTTTolerance + float64(QueuedGradient2Config().QueueSize)/simSlots + 0.25) * float64(simBase))
+)
+
 func TestQueuedGradient2StepLoad(t *testing.T) {
 	s := newGradient2Sim(t, QueuedGradient2Config(), Bounds{Min: 1, Max: 200, Initial: 2})
 	s.run(phase{rate: 0.5 * simCapacity, base: simBase, slots: simSlots, dur: 10 * time.Second})
 	s.run(phase{rate: 0.9 * simCapacity, base: simBase, slots: simSlots, dur: 10 * time.Second})
 
 	over := s.run(phase{rate: 2 * simCapacity, base: simBase, slots: simSlots, dur: 10 * time.Second})
-	if over.tailMeanLimit < simSlots || over.tailMeanLimit > simSlots+4 {
-		t.Errorf("200%% load: mean limit %.1f; want within [%d, %d]", over.tailMeanLimit, simSlots, simSlots+4)
+	if over.tailMeanLimit < simSlots || over.tailMeanLimit > float64(queuedHigh) {
+		t.Errorf("200%% load: mean limit %.1f; want within [%d, %d]", over.tailMeanLimit, simSlots, queuedHigh)
 	}
-	if d := over.settledAfter(simSlots, simSlots+4); d > time.Second {
-		t.Errorf("200%% load: limit settled within [%d, %d] after %v; want within 1s", simSlots, simSlots+4, d)
+	if d := over.settledAfter(simSlots, queuedHigh); d > time.Second {
+		t.Errorf("200%% load: limit settled within [%d, %d] after %v; want within 1s", simSlots, queuedHigh, d)
 	}
 	if over.tailGoodput < 0.95*simCapacity {
 		t.Errorf("200%% load: goodput %.0f/s; want at least 0.95 x %.0f/s", over.tailGoodput, simCapacity)
 	}
-	if over.tailMeanLatency > 3*simBase/2 {
-		t.Errorf("200%% load: mean run time %v; want at most 1.5 x %v", over.tailMeanLatency, simBase)
+	if over.tailMeanLatency > queuedRun {
+		t.Errorf("200%% load: mean run time %v; want at most %v", over.tailMeanLatency, queuedRun)
 	}
 
 	// At 100% load this simulator, which refuses what finds the limit
@@ -262,8 +271,8 @@ func TestQueuedGradient2StepLoad(t *testing.T) {
 		if slow.tailMeanLimit < simSlots {
 			t.Errorf("downstream %vx slower: mean limit %.1f; want at least its %d slots", k, slow.tailMeanLimit, simSlots)
 		}
-		if d := slow.settledAfter(simSlots, simSlots+4); d > 2*time.Second {
-			t.Errorf("downstream %vx slower: limit settled within [%d, %d] after %v; want within 2s", k, simSlots, simSlots+4, d)
+		if d := slow.settledAfter(simSlots, queuedHigh); d > 2*time.Second {
+			t.Errorf("downstream %vx slower: limit settled within [%d, %d] after %v; want within 2s", k, simSlots, queuedHigh, d)
 		}
 		if want := 0.95 * simCapacity / k; slow.tailGoodput < want {
 			t.Errorf("downstream %vx slower: goodput %.0f/s; want at least %.0f/s", k, slow.tailGoodput, want)
@@ -271,8 +280,8 @@ func TestQueuedGradient2StepLoad(t *testing.T) {
 		// Back to the first speed: the long-term RTT follows it down, or the
 		// limit would climb to k times the slots.
 		back := s.run(phase{rate: simCapacity, base: simBase, slots: simSlots, dur: 10 * time.Second})
-		if back.tailMeanLimit > simSlots+6 {
-			t.Errorf("downstream back to speed after %vx slower: mean limit %.1f; want at most %d", k, back.tailMeanLimit, simSlots+6)
+		if back.tailMeanLimit > float64(queuedHigh+2) {
+			t.Errorf("downstream back to speed after %vx slower: mean limit %.1f; want at most %d", k, back.tailMeanLimit, queuedHigh+2)
 		}
 	}
 }
@@ -287,9 +296,9 @@ func TestGradient2Rebase(t *testing.T) {
 	noRebase.Rebase = false
 	s := newGradient2Sim(t, noRebase, Bounds{Min: 1, Max: 200, Initial: 10})
 	s.run(phase{rate: simCapacity, base: simBase, slots: simSlots, dur: 10 * time.Second})
-	slow := s.run(phase{rate: simCapacity, base: 2 * simBase, slots: simSlots, dur: 10 * time.Second})
+	slow := s.run(phase{rate: simCapacity, base: 3 * simBase, slots: simSlots, dur: 10 * time.Second})
 	if slow.tailMeanLimit >= simSlots {
-		t.Fatalf("without Rebase, downstream 2x slower: mean limit %.1f; want below its %d slots (else this test shows nothing)", slow.tailMeanLimit, simSlots)
+		t.Fatalf("without Rebase, downstream 3x slower: mean limit %.1f; want below its %d slots (else this test shows nothing)", slow.tailMeanLimit, simSlots)
 	}
 
 	// A limit of 200 that half the capacity never reached, then twice the
@@ -299,11 +308,11 @@ func TestGradient2Rebase(t *testing.T) {
 	down := s.run(phase{rate: 2 * simCapacity, base: simBase, slots: simSlots, dur: 60 * time.Second})
 	// Each cut halves the limit at most, and a window lasts twice the least
 	// RTT of the last: 200 ms and more while the limit is far too high.
-	if d := down.settledAfter(simSlots, simSlots+4); d > 2*time.Second {
-		t.Errorf("from 200 at 200%% load: limit settled within [%d, %d] after %v; want within 2s", simSlots, simSlots+4, d)
+	if d := down.settledAfter(simSlots, queuedHigh); d > 2*time.Second {
+		t.Errorf("from 200 at 200%% load: limit settled within [%d, %d] after %v; want within 2s", simSlots, queuedHigh, d)
 	}
-	if down.maxLimit > 200 || down.tailMeanLimit > simSlots+4 || down.tailMeanLatency > 3*simBase/2 {
-		t.Errorf("a minute at 200%% load: mean limit %.1f, mean run time %v over the last half; want at most %d and 1.5 x %v (a rebase on a queue ratchets the limit up)",
-			down.tailMeanLimit, down.tailMeanLatency, simSlots+4, simBase)
+	if down.maxLimit > 200 || down.tailMeanLimit > float64(queuedHigh) || down.tailMeanLatency > queuedRun {
+		t.Errorf("a minute at 200%% load: mean limit %.1f, mean run time %v over the last half; want at most %d and %v (a rebase on a queue ratchets the limit up)",
+			down.tailMeanLimit, down.tailMeanLatency, queuedHigh, queuedRun)
 	}
 }
