@@ -225,11 +225,6 @@ func TestGradient2Ignores(t *testing.T) {
 	}
 }
 
-// TestQueuedGradient2StepLoad drives QueuedGradient2Config through the
-// step-load comparison's steps, as TestGradient2StepLoad does Netflix's
-// defaults: behind a wait budget the limit must sit just above the
-// downstream's slots (n + QueueSize), and follow the downstream when it
-// slows down and when it speeds up again.
 // Where QueuedGradient2Config's limit settles against the simulated
 // downstream at saturation (RTTTolerance*slots + QueueSize), with 2 to
 // spare, and the mean run time that limit gives, with a quarter to spare.
@@ -238,6 +233,11 @@ var (
 	queuedRun  = time.Duration((QueuedGradient2Config().RTTTolerance + float64(QueuedGradient2Config().QueueSize)/simSlots + 0.25) * float64(simBase))
 )
 
+// TestQueuedGradient2StepLoad drives QueuedGradient2Config through the
+// step-load comparison's steps, as TestGradient2StepLoad does Netflix's
+// defaults: behind a wait budget the limit must sit just above the
+// downstream's slots (RTTTolerance*n + QueueSize), and follow the downstream when it
+// slows down and when it speeds up again.
 func TestQueuedGradient2StepLoad(t *testing.T) {
 	s := newGradient2Sim(t, QueuedGradient2Config(), Bounds{Min: 1, Max: 200, Initial: 2})
 	s.run(phase{rate: 0.5 * simCapacity, base: simBase, slots: simSlots, dur: 10 * time.Second})
