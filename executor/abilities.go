@@ -3,6 +3,7 @@ package executor
 import (
 	"context"
 	"errors"
+	"strconv"
 	"sync/atomic"
 )
 
@@ -39,6 +40,45 @@ type Resizer interface {
 	// QueueSize does not change. Stats.Workers reports the new bound as soon
 	// as Resize returns.
 	Resize(workers int) error
+}
+
+// Outcome is how a task that reports its own end ended, for executors that
+// learn from their tasks (executor/adaptive's SubmitSampled) and the callers
+// that tell them (executorhttp). The three are those of Netflix
+// concurrency-limits' Limiter.Listener: onSuccess, onIgnore and onDropped.
+type Outcome uint8
+
+const (
+	// Succeeded: the task did its work. Its run time is a sample of load.
+	// It is the zero Outcome.
+	Succeeded Outcome = iota
+
+	// Ignored: the task was shed before its work (its wait budget had
+	// passed, say), or ended in a way that says nothing about load. It gives
+	// no sample.
+	Ignored
+
+	// Dropped: the task ran, and its work was lost to overload: what it
+	// called timed out or refused it, or the caller it served gave up (its
+	// deadline passed, or its client left) while it ran. Netflix's gRPC
+	// interceptor reports a call the same way when it ends in
+	// DEADLINE_EXCEEDED or is canceled. A loss-based limit (AIMD) backs off
+	// on it.
+	Dropped
+)
+
+// String returns the Outcome's name: "succeeded", "ignored", "dropped", or
+// "Outcome(n)" for a value that is none of them.
+func (o Outcome) String() string {
+	switch o {
+	case Succeeded:
+		return "succeeded"
+	case Ignored:
+		return "ignored"
+	case Dropped:
+		return "dropped"
+	}
+	return "Outcome(" + strconv.Itoa(int(o)) + ")"
 }
 
 // SubmitContext submits task to ex with ctx: through ex's own SubmitContext

@@ -199,7 +199,7 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool), out io.Wr
 	fs.Var(&intValue{&cfg.LimitMin, 1, "1 or more"}, "limit-min", "an adaptive -limit never goes below `n`")
 	fs.Var(&intValue{&cfg.LimitMax, 1, "1 or more"}, "limit-max", "an adaptive -limit never goes above `n`")
 	fs.Var(&durationValue{&cfg.AIMDTimeout, 0, "a duration of 0 or more, such as 50ms"}, "aimd-timeout",
-		"with -limit aimd, a request that ran longer than `duration` counts as a drop, and the limit backs off\n(0: Netflix's 5s, which a downstream that slows down but never fails may never reach)")
+		"with -limit aimd, a request that ran longer than `duration` counts as a drop, and the limit backs off,\nas it does for one whose client left or whose deadline passed while it ran\n(0: Netflix's 5s, which a downstream that slows down but never fails may never reach)")
 
 	// Each flag falls back to its environment variable, checked the same
 	// way; a flag on the command line wins.

@@ -174,22 +174,29 @@ func (e *Executor) SubmitContext(ctx context.Context, task func()) error {
 	return executor.SubmitContext(ctx, e.ex, e.wrap(task))
 }
 
-// SubmitSampled is SubmitContext for a task that reports its own outcome:
-// task returns true when it did its work, and false when it was shed and
-// did none, for example because its wait budget had passed before it
-// started (executorhttp's MaxWait and CoDel drop at dequeue this way, and
-// find this method by type assertion). A true gives a sample as Submit's
-// task does. A false gives no sample at all, as a refusal gives none (see
-// the package documentation, "Refusals"): a shed is the limiter's own
-// refusal, made late, and says nothing about whether the limit is too
-// high; timed, it would pass for a task that ran in no time, which AIMD
-// counts as a success. Netflix's LifoBlockingLimiter likewise rejects a
-// request that timed out in its backlog without touching the limit.
+// SubmitSampled is SubmitContext for a task that reports how it ended
+// (executorhttp finds this method by type assertion):
+//
+//   - executor.Succeeded: it did its work, and gives a sample as Submit's
+//     task does.
+//   - executor.Dropped: it ran and its work was lost to overload (what it
+//     called timed out, or its caller gave up while it ran): a sample
+//     marked Dropped, on which AIMD backs off, as Netflix's limiters do on
+//     onDropped. Its run time counts too (see Gradient2).
+//   - executor.Ignored (or any other value): no sample at all, as a refusal
+//     gives none (see the package documentation, "Refusals"). This is the
+//     outcome of a task shed before its work, because its wait budget had
+//     passed before it started (executorhttp's MaxWait and CoDel drop at
+//     dequeue this way): a shed is the limiter's own refusal, made late,
+//     and says nothing about whether the limit is too high; timed, it would
+//     pass for a task that ran in no time, which AIMD counts as a success.
+//     Netflix's LifoBlockingLimiter likewise rejects a request that timed
+//     out in its backlog without touching the limit.
 //
 // Fed to AIMD as drops, such sheds drove its limit to 1 at twice the
 // capacity, with CoDel shedding at dequeue (goodput 0.33 x capacity in a
 // short step-load run): there are more of them the lower the limit is.
-func (e *Executor) SubmitSampled(ctx context.Context, task func() bool) error {
+func (e *Executor) SubmitSampled(ctx context.Context, task func() executor.Outcome) error {
 	if task == nil {
 		return executor.SubmitContext(ctx, e.ex, nil)
 	}
@@ -211,11 +218,11 @@ func (e *Executor) TrySubmit(task func()) error {
 	return ts.TrySubmit(e.wrap(task))
 }
 
-// TrySubmitSampled is TrySubmit for a task that reports its own outcome,
-// as SubmitSampled's does: true gives a sample, false none. It never waits,
+// TrySubmitSampled is TrySubmit for a task that reports how it ended, as
+// SubmitSampled's does, with the same samples for each outcome. It never waits,
 // and has TrySubmit's errors. executorhttp's adaptive LIFO finds it by type
 // assertion, to try a request before it waits on a list of its own.
-func (e *Executor) TrySubmitSampled(task func() bool) error {
+func (e *Executor) TrySubmitSampled(task func() executor.Outcome) error {
 	ts, ok := e.ex.(executor.TrySubmitter)
 	if !ok {
 		return fmt.Errorf("adaptive: TrySubmitSampled on %T: %w", e.ex, errors.ErrUnsupported)
@@ -259,16 +266,16 @@ func (e *Executor) Stats() executor.Stats {
 // ignores a task that throws): its run time says nothing about load.
 func (e *Executor) wrap(task func()) func() {
 	return func() {
-		e.run(func() bool { task(); return true })
+		e.run(func() executor.Outcome { task(); return executor.Succeeded })
 	}
 }
 
-func (e *Executor) wrapSampled(task func() bool) func() {
+func (e *Executor) wrapSampled(task func() executor.Outcome) func() {
 	return func() { e.run(task) }
 }
 
 // run runs task as one of this Executor's tasks and folds its outcome in.
-func (e *Executor) run(task func() bool) {
+func (e *Executor) run(task func() executor.Outcome) {
 	inflight := int(e.running.Add(1))
 	start := time.Now()
 	returned := false
@@ -277,14 +284,14 @@ func (e *Executor) run(task func() bool) {
 			e.running.Add(-1)
 		}
 	}()
-	ok := task()
+	out := task()
 	returned = true
 	e.running.Add(-1)
-	if !ok {
-		return // shed: no sample (see SubmitSampled)
+	if out != executor.Succeeded && out != executor.Dropped {
+		return // shed, or unknown: no sample (see SubmitSampled)
 	}
 	now := time.Now()
-	e.observe(Sample{RTT: now.Sub(start), Inflight: inflight}, now)
+	e.observe(Sample{RTT: now.Sub(start), Inflight: inflight, Dropped: out == executor.Dropped}, now)
 }
 
 // observe folds s into the limit and, if the integer limit changed, resizes

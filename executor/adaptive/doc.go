@@ -4,8 +4,10 @@
 // An [Executor] wraps any executor.Executor that implements
 // executor.Resizer. It times every task it runs (from the moment a worker
 // starts it, so time spent waiting is not in it), counts how many run at
-// once, and leaves out the tasks that report they were shed
-// ([Executor.SubmitSampled]). A [Limit] turns those samples into a limit,
+// once, and learns from tasks that report how they ended
+// ([Executor.SubmitSampled]) which were shed, and so give no sample, and
+// which lost their work to overload (drops). A [Limit] turns those samples
+// into a limit,
 // and the Executor resizes the backend to it, within [Options] Min and Max.
 // The current limit is visible in Stats().Workers, in [Executor.Limit], and
 // as a Prometheus gauge ([Executor.Collector]).
@@ -34,9 +36,24 @@
 // lower it is. Counted as drops, they drove a simulated AIMD limit to 1 at
 // twice the capacity, a third of the goodput. The backend's
 // Stats().Rejected counts them. A task that reports it was shed before its
-// work (SubmitSampled's task returning false, as executorhttp's does for a
-// request past its wait budget or dropped by CoDel) is a refusal made late,
-// and gives no sample either.
+// work (SubmitSampled's task returning executor.Ignored, as executorhttp's
+// does for a request past its wait budget or dropped by CoDel) is a refusal
+// made late, and gives no sample either.
+//
+// # Drops
+//
+// A loss-based limit needs losses: AIMD backs off only on a drop or a run
+// time past its Timeout. An Executor counts a task as dropped when it
+// says so (SubmitSampled's task returning executor.Dropped): executorhttp's
+// does when the request's context ended while its handler ran (a client
+// that left, a deadline that passed), as Netflix's gRPC interceptor reports
+// a canceled or DEADLINE_EXCEEDED call as dropped; a task of your own can
+// when what it calls times out or refuses it. Netflix's servlet filter
+// reports no drops at all, and its example server, a fair semaphore that
+// makes callers wait (the model of httpdemo's /work), never fails: against
+// such a downstream, with callers that wait as long as it takes, AIMD sees
+// no loss and grows to Max. Gradient2, which reads latency, is the one to
+// use there.
 //
 // # What a limit does not do
 //

@@ -98,3 +98,48 @@ func ExampleQueuedGradient2Config() {
 	fmt.Print(resp.Status, " ", string(body))
 	// Output: 200 OK hello
 }
+
+// A task that knows its work was lost to overload (the call it made timed
+// out) says so, and AIMD, which reads losses and not latency, backs off
+// on it: from 10 to 9, Netflix's ratio of 0.9. executorhttp's tasks report
+// a request whose client left or whose deadline passed while it ran the
+// same way.
+func ExampleExecutor_SubmitSampled() {
+	pool, err := chanpool.New(executor.Config{Workers: 10})
+	if err != nil {
+		log.Fatal(err)
+	}
+	limit, err := adaptive.NewAIMD(adaptive.AIMDConfig{}) // Netflix's defaults
+	if err != nil {
+		log.Fatal(err)
+	}
+	ex, err := adaptive.New(pool, adaptive.Options{Min: 1, Max: 20, Initial: 10, Limit: limit})
+	if err != nil {
+		log.Fatal(err)
+	}
+	callDownstream := func(ctx context.Context) error {
+		<-ctx.Done() // a downstream too busy to answer in time
+		return ctx.Err()
+	}
+	err = ex.SubmitSampled(context.Background(), func() executor.Outcome {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+		defer cancel()
+		if err := callDownstream(ctx); errors.Is(err, context.DeadlineExceeded) {
+			return executor.Dropped
+		}
+		return executor.Succeeded
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// The sample is taken as the task returns, on its worker: wait for the
+	// cut (a Shutdown begun first would keep the limit where it was).
+	for start := time.Now(); ex.Limit() == 10 && time.Since(start) < time.Second; {
+		time.Sleep(time.Millisecond)
+	}
+	fmt.Println("limit:", ex.Limit())
+	if err := ex.Shutdown(context.Background()); err != nil {
+		log.Fatal(err)
+	}
+	// Output: limit: 9
+}

@@ -243,8 +243,9 @@ func (c Gradient2Config) withDefaults() (Gradient2Config, error) {
 // overload that lasts longer than LongWindow windows, the long-term average
 // itself drifts up and the limit with it (a known trait of Gradient2).
 //
-// Dropped samples carry no latency and are ignored, as Netflix's
-// Gradient2Limit ignores didDrop; so is a sample shorter than MinRTT.
+// A Dropped sample counts by its run time as any other: Netflix's
+// Gradient2Limit never reads didDrop, and its windows average a dropped
+// sample's RTT with the rest. A sample shorter than MinRTT is ignored.
 //
 // A Gradient2 is not safe for concurrent use on its own; the Executor
 // serializes its calls.
@@ -303,7 +304,7 @@ func (g *Gradient2) resetWindow() {
 
 // Update implements Limit.
 func (g *Gradient2) Update(s Sample, now time.Time) int {
-	if s.Dropped || s.RTT < g.cfg.MinRTT {
+	if s.RTT < g.cfg.MinRTT {
 		return int(g.estimate)
 	}
 	g.sum += s.RTT

@@ -3,6 +3,7 @@ package adaptive
 import (
 	"errors"
 	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -184,15 +185,14 @@ func TestGradient2RespectsBounds(t *testing.T) {
 	})
 }
 
-// TestGradient2Ignores feeds Gradient2 samples it must not act on: drops,
-// RTTs below MinRTT, and windows with too few samples.
+// TestGradient2Ignores feeds Gradient2 samples it must not act on: RTTs
+// below MinRTT, and windows with too few samples.
 func TestGradient2Ignores(t *testing.T) {
 	tests := []struct {
 		name    string
 		sample  Sample
 		perStep int // samples per 100ms window
 	}{
-		{"drops", Sample{RTT: time.Second, Inflight: 100, Dropped: true}, 50},
 		{"RTT below MinRTT", Sample{RTT: 50 * time.Microsecond, Inflight: 100}, 50},
 		// A window lasts 100 ms here (twice 40 ms, raised to MinWindow).
 		{"windows with too few samples", Sample{RTT: 40 * time.Millisecond, Inflight: 100}, 5},
@@ -222,6 +222,39 @@ func TestGradient2Ignores(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestGradient2Drops: a dropped sample counts as any other, by its run
+// time, as Netflix's Gradient2Limit, which never reads didDrop, counts it.
+// Slow tasks are the likeliest to be dropped by a deadline: left out, they
+// would hide the latency that should cut the limit.
+func TestGradient2Drops(t *testing.T) {
+	limits := map[bool][]int{}
+	for _, dropped := range []bool{false, true} {
+		g, err := NewGradient2(Gradient2Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g.Reset(Bounds{Min: 1, Max: 200, Initial: 20})
+		now := time.Unix(0, 0)
+		for w := 0; w < 40; w++ {
+			rtt, drop := simBase, false
+			if w >= 20 { // then four times slower, every sample dropped or not
+				rtt, drop = 4*simBase, dropped
+			}
+			for i := 0; i < 20; i++ {
+				now = now.Add(5 * time.Millisecond)
+				limits[dropped] = append(limits[dropped], g.Update(Sample{RTT: rtt, Inflight: 100, Dropped: drop}, now))
+			}
+		}
+	}
+	if !slices.Equal(limits[true], limits[false]) {
+		t.Errorf("limits with the slow samples dropped:\n%v\nwant those with them not dropped:\n%v", limits[true], limits[false])
+	}
+	// 20 windows of 20 samples at the base RTT, then 20 four times slower.
+	if fast, last := limits[true][20*20-1], limits[true][len(limits[true])-1]; last >= fast {
+		t.Errorf("limit after 20 windows of dropped samples four times slower: %d; want it cut below the %d before them", last, fast)
 	}
 }
 

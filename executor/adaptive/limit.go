@@ -20,13 +20,13 @@ type Sample struct {
 	// same way, at acquire).
 	Inflight int
 
-	// Dropped reports a loss: the work was lost, as when a downstream
-	// timed out or refused it (Netflix's limiters call this onDropped, and
-	// AIMD backs off on it). An Executor never sets it: a task shed before
-	// its work (SubmitSampled's task returning false) and a submission the
-	// executor refused give no sample at all (see the package
-	// documentation, "Refusals"). It is there for code that drives a Limit
-	// itself with a loss signal of its own.
+	// Dropped reports a loss: the task ran, and its work was lost, as when
+	// a downstream timed out or refused it, or its caller gave up while it
+	// ran (Netflix's limiters call this onDropped, and AIMD backs off on
+	// it). An Executor sets it for a task that returns executor.Dropped
+	// (see Executor.SubmitSampled); a task shed before its work and a
+	// submission the executor refused give no sample at all (see the
+	// package documentation, "Refusals").
 	Dropped bool
 }
 

@@ -106,13 +106,16 @@ func TestResizesUnderLoad(t *testing.T) {
 				case 2:
 					return e.TrySubmit(task)
 				default:
-					return e.SubmitSampled(context.Background(), func() bool {
+					return e.SubmitSampled(context.Background(), func() executor.Outcome {
 						task()
-						if i%8 == 3 {
+						switch i % 8 {
+						case 3:
 							shed.Add(1) // reports it was shed: no sample
-							return false
+							return executor.Ignored
+						case 5:
+							return executor.Dropped
 						}
-						return true
+						return executor.Succeeded
 					})
 				}
 			}

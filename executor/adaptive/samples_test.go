@@ -68,7 +68,7 @@ func TestRefusalsGiveNoSample(t *testing.T) {
 			return e.TrySubmit(func() {})
 		}, executor.ErrOverloaded},
 		{"TrySubmitSampled when full", false, func(e *Executor) error {
-			return e.TrySubmitSampled(func() bool { return true })
+			return e.TrySubmitSampled(func() executor.Outcome { return executor.Succeeded })
 		}, executor.ErrOverloaded},
 		{"Submit to a full Nonblocking pool", true, func(e *Executor) error {
 			return e.Submit(func() {})
@@ -81,7 +81,7 @@ func TestRefusalsGiveNoSample(t *testing.T) {
 		{"SubmitSampled deadline while waiting", false, func(e *Executor) error {
 			ctx, cancel := deadlineSoon()
 			defer cancel()
-			return e.SubmitSampled(ctx, func() bool { return true })
+			return e.SubmitSampled(ctx, func() executor.Outcome { return executor.Succeeded })
 		}, context.DeadlineExceeded},
 	}
 	for _, tt := range tests {
@@ -113,7 +113,7 @@ func TestNoSample(t *testing.T) {
 		if err := e.SubmitContext(ctx, func() { t.Error("task ran") }); !errors.Is(err, context.Canceled) {
 			t.Errorf("SubmitContext = %v; want Canceled", err)
 		}
-		if err := e.SubmitSampled(ctx, func() bool { t.Error("task ran"); return true }); !errors.Is(err, context.Canceled) {
+		if err := e.SubmitSampled(ctx, func() executor.Outcome { t.Error("task ran"); return executor.Succeeded }); !errors.Is(err, context.Canceled) {
 			t.Errorf("SubmitSampled = %v; want Canceled", err)
 		}
 		noSample(t, l, "a ctx done on entry")
@@ -139,9 +139,9 @@ func TestNoSample(t *testing.T) {
 		for name, err := range map[string]error{
 			"Submit":           e.Submit(func() {}),
 			"SubmitContext":    e.SubmitContext(context.Background(), func() {}),
-			"SubmitSampled":    e.SubmitSampled(context.Background(), func() bool { return true }),
+			"SubmitSampled":    e.SubmitSampled(context.Background(), func() executor.Outcome { return executor.Succeeded }),
 			"TrySubmit":        e.TrySubmit(func() {}),
-			"TrySubmitSampled": e.TrySubmitSampled(func() bool { return true }),
+			"TrySubmitSampled": e.TrySubmitSampled(func() executor.Outcome { return executor.Succeeded }),
 		} {
 			if !errors.Is(err, executor.ErrClosed) {
 				t.Errorf("%s after Shutdown = %v; want ErrClosed", name, err)
@@ -162,38 +162,47 @@ func TestNoSample(t *testing.T) {
 	})
 }
 
-// TestSubmitSampledOutcome: a task that did its work gives a sample; one
-// that reports it was shed gives none, and leaves running as it found it.
-// TrySubmitSampled keeps the same rule.
+// TestSubmitSampledOutcome: a task that did its work gives a sample, one
+// that lost it to overload a sample marked Dropped, and one that reports it
+// was shed (or an Outcome that is none of the three) gives none, and leaves
+// running as it found it. TrySubmitSampled keeps the same rules.
 func TestSubmitSampledOutcome(t *testing.T) {
-	for name, submit := range map[string]func(e *Executor, task func() bool) error{
-		"SubmitSampled": func(e *Executor, task func() bool) error {
+	for name, submit := range map[string]func(e *Executor, task func() executor.Outcome) error{
+		"SubmitSampled": func(e *Executor, task func() executor.Outcome) error {
 			return e.SubmitSampled(context.Background(), task)
 		},
 		"TrySubmitSampled": (*Executor).TrySubmitSampled,
 	} {
-		t.Run(name, func(t *testing.T) {
-			e, l, _ := newTestExecutor(t, 1, false)
-			if err := submit(e, func() bool { return true }); err != nil {
-				t.Fatal(err)
-			}
-			if s := waitSamples(t, l, 1)[0]; s.Dropped || s.Inflight != 1 {
-				t.Errorf("task returned true: sample %+v; want Dropped false, Inflight 1", s)
-			}
-			// A fresh executor: the first may still count its task for a
-			// moment after the sample, and TrySubmitSampled never waits.
-			e, l, _ = newTestExecutor(t, 1, false)
-			shed := make(chan struct{})
-			if err := submit(e, func() bool { close(shed); return false }); err != nil {
-				t.Fatal(err)
-			}
-			<-shed
-			shutdown(t, e) // waits for the shed task to return
-			noSample(t, l, "a shed task")
-			if n := e.running.Load(); n != 0 {
-				t.Errorf("running = %d after a shed task; want 0", n)
-			}
-		})
+		for _, tt := range []struct {
+			out    executor.Outcome
+			sample bool // whether the Limit gets a sample
+		}{
+			{executor.Succeeded, true},
+			{executor.Dropped, true},
+			{executor.Ignored, false},
+			{executor.Outcome(7), false},
+		} {
+			t.Run(name+"/"+tt.out.String(), func(t *testing.T) {
+				e, l, _ := newTestExecutor(t, 1, false)
+				returned := make(chan struct{})
+				if err := submit(e, func() executor.Outcome { close(returned); return tt.out }); err != nil {
+					t.Fatal(err)
+				}
+				<-returned
+				if !tt.sample {
+					shutdown(t, e) // waits for the task to return
+					noSample(t, l, "a task that returned "+tt.out.String())
+					if n := e.running.Load(); n != 0 {
+						t.Errorf("running = %d after it; want 0", n)
+					}
+					return
+				}
+				s := waitSamples(t, l, 1)[0]
+				if want := tt.out == executor.Dropped; s.Dropped != want || s.Inflight != 1 || s.RTT <= 0 {
+					t.Errorf("task returned %v: sample %+v; want Dropped %v, Inflight 1, RTT > 0", tt.out, s, want)
+				}
+			})
+		}
 	}
 }
 
@@ -207,7 +216,7 @@ func TestTrySubmitWithoutTrySubmitter(t *testing.T) {
 	if err := e.TrySubmit(func() { t.Error("task ran") }); !errors.Is(err, errors.ErrUnsupported) {
 		t.Errorf("TrySubmit = %v; want ErrUnsupported", err)
 	}
-	if err := e.TrySubmitSampled(func() bool { t.Error("task ran"); return true }); !errors.Is(err, errors.ErrUnsupported) {
+	if err := e.TrySubmitSampled(func() executor.Outcome { t.Error("task ran"); return executor.Succeeded }); !errors.Is(err, errors.ErrUnsupported) {
 		t.Errorf("TrySubmitSampled = %v; want ErrUnsupported", err)
 	}
 }

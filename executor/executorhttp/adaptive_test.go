@@ -91,3 +91,50 @@ func TestShedRequestsGiveTheLimitNoSample(t *testing.T) {
 		t.Errorf("%d samples from one request served, want 1", l.samples)
 	}
 }
+
+// TestRequestsThatLoseTheirClientBackOffAIMD: through adaptive's
+// SubmitSampled, a request whose deadline passes or whose client leaves
+// while its handler runs is a drop, and AIMD backs off on each (10 -> 9 ->
+// 8 -> 7, by Netflix's ratio 0.9); requests served in time leave the
+// limit as it was (one at a time, it is not in use).
+func TestRequestsThatLoseTheirClientBackOffAIMD(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		end  bool // whether each request's context ends while its handler runs
+		want int
+	}{
+		{"served in time", false, 10},
+		{"deadline passed while running", true, 7},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			aimd, err := adaptive.NewAIMD(adaptive.AIMDConfig{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, err := adaptive.New(&delayed{}, adaptive.Options{Min: 1, Max: 20, Initial: 10, Limit: aimd})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ctx *endable // the current request's, ended by its handler
+			h := &executorhttp.Handler{Executor: a, Handler: http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+				if ctx != nil {
+					ctx.end()
+				}
+			})}
+			for i := 0; i < 3; i++ {
+				r := httptest.NewRequest("GET", "/", nil)
+				if tt.end {
+					ctx = &endable{Context: context.Background(), done: make(chan struct{}), err: context.DeadlineExceeded}
+					r = r.WithContext(ctx)
+				}
+				h.ServeHTTP(httptest.NewRecorder(), r)
+			}
+			if err := a.Shutdown(context.Background()); err != nil { // every sample is in
+				t.Fatal(err)
+			}
+			if got := a.Limit(); got != tt.want {
+				t.Errorf("limit after three requests: %d, want %d", got, tt.want)
+			}
+		})
+	}
+}

@@ -63,10 +63,15 @@
 // requests that waited at most about 2*Target, instead of every served
 // request waiting nearly MaxWait. Without a Target the budget is fixed.
 // When the executor has a
-// SubmitSampled(ctx, func() bool) error method (as executor/adaptive's
-// does), tasks go through it, and a task dropped without running the
-// handler reports false: an adaptive limit then takes no sample from it,
-// as from a refusal, instead of timing it as a request served in no time.
+// SubmitSampled(ctx, func() executor.Outcome) error method (as
+// executor/adaptive's does), tasks go through it and report how each
+// request ended. One dropped without running the handler reports
+// executor.Ignored: an adaptive limit then takes no sample from it, as
+// from a refusal, instead of timing it as a request served in no time.
+// One whose context ended while its handler ran (its client left, or a
+// deadline set by a middleware or a server's timeout passed) reports
+// executor.Dropped, its work lost, as Netflix's gRPC interceptor reports a
+// canceled or DEADLINE_EXCEEDED call: AIMD backs off on it.
 // Behind a MaxWait, give a Gradient2 limit adaptive.QueuedGradient2Config:
 // the requests it holds back wait here, so it need leave no room for them
 // inside the downstream.

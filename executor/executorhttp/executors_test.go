@@ -147,16 +147,15 @@ func (g *gate) SubmitContext(ctx context.Context, task func()) error {
 func (g *gate) Shutdown(context.Context) error { g.wg.Wait(); return nil }
 
 // sampler is an Executor with SubmitSampled, as adaptive.Executor has: it
-// queues each task for the test to run by hand, and results receives what
-// each task reported. Submit must not be used when SubmitSampled exists.
+// queues each task for the test to run by hand. Submit must not be used
+// when SubmitSampled exists.
 type sampler struct {
-	t       *testing.T
-	tasks   chan func() bool
-	results chan bool
+	t     *testing.T
+	tasks chan func() executor.Outcome
 }
 
 func newSampler(t *testing.T) *sampler {
-	return &sampler{t: t, tasks: make(chan func() bool, 16), results: make(chan bool, 16)}
+	return &sampler{t: t, tasks: make(chan func() executor.Outcome, 16)}
 }
 
 func (s *sampler) Submit(func()) error {
@@ -164,7 +163,7 @@ func (s *sampler) Submit(func()) error {
 	return executor.ErrClosed
 }
 
-func (s *sampler) SubmitSampled(ctx context.Context, task func() bool) error {
+func (s *sampler) SubmitSampled(ctx context.Context, task func() executor.Outcome) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -175,14 +174,14 @@ func (s *sampler) SubmitSampled(ctx context.Context, task func() bool) error {
 func (s *sampler) Shutdown(context.Context) error { return nil }
 
 // run runs the next queued task and returns what it reported.
-func (s *sampler) run(t *testing.T) bool {
+func (s *sampler) run(t *testing.T) executor.Outcome {
 	t.Helper()
 	select {
 	case task := <-s.tasks:
 		return task()
 	case <-time.After(wait):
 		t.Fatalf("no task submitted within %v", wait)
-		return false
+		return executor.Ignored
 	}
 }
 
@@ -192,12 +191,12 @@ func (s *sampler) run(t *testing.T) bool {
 // can drop it.
 type lateSampler struct {
 	after   time.Duration
-	results chan bool
+	results chan executor.Outcome
 }
 
 func (l *lateSampler) Submit(func()) error { return executor.ErrClosed }
 
-func (l *lateSampler) SubmitSampled(ctx context.Context, task func() bool) error {
+func (l *lateSampler) SubmitSampled(ctx context.Context, task func() executor.Outcome) error {
 	// Time itself is what is waited for here: nothing can signal it.
 	<-time.After(l.after)
 	l.results <- task()

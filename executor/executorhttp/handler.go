@@ -92,7 +92,7 @@ type Handler struct {
 	// a first-in first-out executor the oldest waiters reach a worker first
 	// and are dropped there at the cost of a few microseconds each. A
 	// request dropped by it gets ErrWaitBudget, like one past MaxWait, and
-	// reports false through SubmitSampled. The state costs each request
+	// reports executor.Ignored through SubmitSampled. The state costs each request
 	// three atomic loads, a compare-and-swap while its wait is the
 	// interval's least, and no lock.
 	Target time.Duration
@@ -121,7 +121,8 @@ type Handler struct {
 	//
 	// It needs an executor that can try without waiting: one implementing
 	// executor.TrySubmitter, or, if it has SubmitSampled, a
-	// TrySubmitSampled(func() bool) error method (executor/adaptive's).
+	// TrySubmitSampled(func() executor.Outcome) error method
+	// (executor/adaptive's).
 	// Otherwise LIFO is ignored. A request the executor refuses at once
 	// waits on the list, except one: it waits in the executor's
 	// SubmitContext, so that the executor, which alone knows when a place
@@ -187,10 +188,9 @@ func (p *PanicError) Unwrap() error {
 }
 
 // sampledSubmitter is implemented by executors that learn from each task
-// whether it did work (adaptive.Executor): a task that returns false was
-// shed, and gives such an executor no sample.
+// how it ended (adaptive.Executor): see call.run for what a request reports.
 type sampledSubmitter interface {
-	SubmitSampled(ctx context.Context, task func() bool) error
+	SubmitSampled(ctx context.Context, task func() executor.Outcome) error
 }
 
 // The states of a call. Exactly one of the task (pending → running) and
@@ -214,9 +214,9 @@ const (
 // calls once ServeHTTP has received from done, so that a request through
 // the middleware allocates nothing in the common case.
 type call struct {
-	task    func()        // runs c.run, made once per call so Submit gets it without allocating
-	sampled func() bool   // c.run itself, for SubmitSampled
-	done    chan struct{} // capacity 1: the task sends once it has finished with w and r
+	task    func()                  // runs c.run, made once per call so Submit gets it without allocating
+	sampled func() executor.Outcome // c.run itself, for SubmitSampled
+	done    chan struct{}           // capacity 1: the task sends once it has finished with w and r
 	next    http.Handler
 	w       http.ResponseWriter
 	r       *http.Request
@@ -239,23 +239,27 @@ var calls = sync.Pool{New: func() any {
 	return c
 }}
 
-// run is the task submitted to the executor. It reports whether it ran the
-// handler: false means the request was dropped without work.
-func (c *call) run() (ran bool) {
+// run is the task submitted to the executor. It reports how the request
+// ended: Ignored when it was shed without running the handler; Dropped when
+// its context ended (its client left, or a deadline passed) while the
+// handler ran, so the work was lost, as Netflix's gRPC interceptor reports
+// a canceled or DEADLINE_EXCEEDED call; Succeeded otherwise, a panicking
+// handler included, since it did work.
+func (c *call) run() (out executor.Outcome) {
 	if !c.state.CompareAndSwap(pending, running) {
 		// Abandoned: w and r may already be reused by net/http, and c is
 		// never recycled, so nothing here is touched again.
-		return false
+		return executor.Ignored
 	}
 	// Sending is the task's last use of c: ServeHTTP may recycle it at once.
 	defer func() { c.done <- struct{}{} }()
 	if c.r.Context().Err() != nil {
 		c.outcome = ctxEnded
-		return false
+		return executor.Ignored
 	}
 	if !c.start.IsZero() && c.h.overdue(c.start) {
 		c.outcome = overdue
-		return false
+		return executor.Ignored
 	}
 	returned := false
 	defer func() {
@@ -271,10 +275,13 @@ func (c *call) run() (ran bool) {
 			}
 		}
 	}()
-	ran = true // set first: a panicking handler did work too
+	out = executor.Succeeded // set first: a panicking handler did work too
 	c.next.ServeHTTP(c.w, c.r)
 	returned = true
-	return ran
+	if c.r.Context().Err() != nil {
+		return executor.Dropped
+	}
+	return out
 }
 
 // recycle clears c and returns it to calls. Only ServeHTTP calls it, once

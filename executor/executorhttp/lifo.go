@@ -10,9 +10,9 @@ import (
 )
 
 // sampledTrySubmitter is implemented by executors that learn from each
-// task whether it did work and can also try once (adaptive.Executor).
+// task how it ended and can also try once (adaptive.Executor).
 type sampledTrySubmitter interface {
-	TrySubmitSampled(task func() bool) error
+	TrySubmitSampled(task func() executor.Outcome) error
 }
 
 // lifo is the waiting room of a Handler with LIFO set: the adaptive LIFO

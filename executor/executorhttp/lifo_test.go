@@ -346,14 +346,14 @@ func (s *sampledSlot) count(name string) {
 	s.mu.Unlock()
 }
 
-func (s *sampledSlot) SubmitSampled(ctx context.Context, task func() bool) error {
+func (s *sampledSlot) SubmitSampled(ctx context.Context, task func() executor.Outcome) error {
 	s.count("SubmitSampled")
 	return s.slot.SubmitContext(ctx, func() { task() })
 }
 
 type trySampledSlot struct{ *sampledSlot }
 
-func (s trySampledSlot) TrySubmitSampled(task func() bool) error {
+func (s trySampledSlot) TrySubmitSampled(task func() executor.Outcome) error {
 	s.count("TrySubmitSampled")
 	return s.slot.TrySubmit(func() { task() })
 }

@@ -174,7 +174,7 @@ func TestMaxWaitInSubmit(t *testing.T) {
 // TestMaxWaitInQueue: a request accepted into the queue and not started
 // within MaxWait gets 503 when the budget passes, and its task, when a
 // worker reaches it, neither runs the handler nor touches the response, and
-// reports a drop to SubmitSampled.
+// reports executor.Ignored to SubmitSampled (shed, no sample).
 func TestMaxWaitInQueue(t *testing.T) {
 	s := newSampler(t)
 	h := &executorhttp.Handler{Executor: s, Handler: mustNotRun(t), MaxWait: 10 * time.Millisecond}
@@ -185,8 +185,8 @@ func TestMaxWaitInQueue(t *testing.T) {
 		t.Errorf("status %d, Retry-After %q; want 503 and 1", rec.Code, rec.Header().Get("Retry-After"))
 	}
 	uses := gd.uses.Load()
-	if ran := s.run(t); ran {
-		t.Error("the task of a request past its budget reported true (work done), want false (dropped)")
+	if out := s.run(t); out != executor.Ignored {
+		t.Errorf("the task of a request past its budget reported %v, want ignored (shed)", out)
 	}
 	if n := gd.uses.Load(); n != uses || violations.Load() != 0 {
 		t.Errorf("the dropped task used the ResponseWriter %d times", n-uses)
@@ -195,23 +195,23 @@ func TestMaxWaitInQueue(t *testing.T) {
 
 // TestMaxWaitDroppedAtDequeue: a task that starts after its budget, before
 // ServeHTTP could notice, is dropped at dequeue: the handler does not run,
-// the client gets 503, and the task reports false.
+// the client gets 503, and the task reports executor.Ignored.
 func TestMaxWaitDroppedAtDequeue(t *testing.T) {
 	const budget = 5 * time.Millisecond
-	l := &lateSampler{after: 2 * budget, results: make(chan bool, 1)}
+	l := &lateSampler{after: 2 * budget, results: make(chan executor.Outcome, 1)}
 	h := &executorhttp.Handler{Executor: l, Handler: mustNotRun(t), MaxWait: budget}
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
 	if rec.Code != 503 || rec.Header().Get("Retry-After") != "1" {
 		t.Errorf("status %d, Retry-After %q; want 503 and 1", rec.Code, rec.Header().Get("Retry-After"))
 	}
-	if ran := <-l.results; ran {
-		t.Error("the overdue task reported true (work done), want false (dropped)")
+	if out := <-l.results; out != executor.Ignored {
+		t.Errorf("the overdue task reported %v, want ignored (shed)", out)
 	}
 }
 
 // TestSampledTaskReportsWork: a request served through SubmitSampled
-// reports true, also when its handler panics.
+// reports executor.Succeeded, also when its handler panics.
 func TestSampledTaskReportsWork(t *testing.T) {
 	for _, panics := range []bool{false, true} {
 		s := newSampler(t)
@@ -228,8 +228,8 @@ func TestSampledTaskReportsWork(t *testing.T) {
 			defer func() { panicked = recover() }()
 			h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
 		}()
-		if ran := s.run(t); !ran {
-			t.Errorf("panics=%v: task reported false, want true (the handler ran)", panics)
+		if out := s.run(t); out != executor.Succeeded {
+			t.Errorf("panics=%v: task reported %v, want succeeded (the handler ran)", panics, out)
 		}
 		waitFor(t, done, "ServeHTTP's return")
 		if panics != (panicked != nil) {
@@ -238,6 +238,38 @@ func TestSampledTaskReportsWork(t *testing.T) {
 		if !panics && (rec.Code != 200 || rec.Body.String() != "hello") {
 			t.Errorf("got %d %q, want 200 hello", rec.Code, rec.Body.String())
 		}
+	}
+}
+
+// TestSampledTaskReportsDrop: a request whose context ends while its
+// handler runs (a deadline passes, or the client leaves) reports
+// executor.Dropped, its work lost, as Netflix's gRPC interceptor reports a
+// DEADLINE_EXCEEDED or canceled call; what the handler wrote is left as
+// it is.
+func TestSampledTaskReportsDrop(t *testing.T) {
+	for _, err := range []error{context.DeadlineExceeded, context.Canceled} {
+		t.Run(err.Error(), func(t *testing.T) {
+			s := newSampler(t)
+			ctx := &endable{Context: context.Background(), done: make(chan struct{}), err: err}
+			handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				ctx.end() // ends while the handler runs
+				hello(w, r)
+			})
+			h := &executorhttp.Handler{Executor: s, Handler: handler}
+			done := make(chan struct{})
+			rec := httptest.NewRecorder()
+			go func() {
+				defer close(done)
+				h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil).WithContext(ctx))
+			}()
+			if out := s.run(t); out != executor.Dropped {
+				t.Errorf("task reported %v, want dropped", out)
+			}
+			waitFor(t, done, "ServeHTTP's return")
+			if rec.Code != 200 || rec.Body.String() != "hello" {
+				t.Errorf("got %d %q, want the handler's 200 hello", rec.Code, rec.Body.String())
+			}
+		})
 	}
 }
 

@@ -34,6 +34,8 @@ func modeStyle(key string) (color.Color, []vg.Length) {
 		return rgb(0xE6, 0x9F, 0x00), nil
 	case modeAIMDTuned:
 		return rgb(0xE6, 0x9F, 0x00), dash
+	case modeAIMDLoss:
+		return rgb(0xE6, 0x9F, 0x00), []vg.Length{vg.Points(1), vg.Points(2)}
 	case modeGradient2:
 		return rgb(0x00, 0x9E, 0x73), nil
 	case modeG2Fixed:

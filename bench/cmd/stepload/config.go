@@ -31,6 +31,7 @@ type config struct {
 	Modes          []string // mode keys to run, in order
 
 	Timeout    time.Duration // per request
+	Deadline   time.Duration // per request, in the aimd-deadline mode: the callers' deadline
 	MaxWorkers uint64        // vegeta's cap on requests in flight
 	Scrape     time.Duration // /metrics polling interval
 	Bucket     time.Duration // the chart's time resolution
@@ -52,6 +53,7 @@ const (
 	modeBestFixed  = "best-fixed"
 	modeAIMD       = "aimd"
 	modeAIMDTuned  = "aimd-timeout"
+	modeAIMDLoss   = "aimd-deadline"
 	modeGradient2  = "gradient2"
 	modeG2Fixed    = "gradient2-fixed-budget"
 	modeG2Shed     = "gradient2-nonblocking"
@@ -61,7 +63,7 @@ const (
 )
 
 func allModes() []string {
-	return []string{modeGenerator, modeBlocking, modeWaitBudget, modeBestFixed, modeAIMD, modeAIMDTuned, modeGradient2, modeG2Fixed, modeG2Shed, modeHAProxy, modeG2Alone}
+	return []string{modeGenerator, modeBlocking, modeWaitBudget, modeBestFixed, modeAIMD, modeAIMDTuned, modeAIMDLoss, modeGradient2, modeG2Fixed, modeG2Shed, modeHAProxy, modeG2Alone}
 }
 
 // Sweep admission kinds.
@@ -83,6 +85,7 @@ func defaultConfig() config {
 		SweepAdmission: []string{admitMaxWait, admitNonblocking},
 		Modes:          allModes(),
 		Timeout:        30 * time.Second,
+		Deadline:       100 * time.Millisecond,
 		MaxWorkers:     8000,
 		Scrape:         250 * time.Millisecond,
 		Bucket:         time.Second,
@@ -140,6 +143,7 @@ Flags:
 	fs.IntVar(&c.Fixed, "fixed", 0, "skip the sweep and use this fixed `limit` (with -max-wait) for best-fixed and HAProxy's maxconn")
 	fs.StringVar(&modes, "modes", modes, "comma-separated `modes` to run: "+strings.Join(allModes(), ", "))
 	fs.DurationVar(&c.Timeout, "timeout", c.Timeout, "give up on a request after this long (counted as an error)")
+	fs.DurationVar(&c.Deadline, "deadline", c.Deadline, "in the "+modeAIMDLoss+" mode, give up on a request after this long instead (the callers' deadline, counted as an error)")
 	fs.Uint64Var(&c.MaxWorkers, "max-in-flight", c.MaxWorkers, "most requests in flight from the load generator (each holds a connection)")
 	fs.DurationVar(&c.Scrape, "scrape", c.Scrape, "how often /metrics is read for the limit")
 	fs.DurationVar(&c.Bucket, "bucket", c.Bucket, "the chart's time resolution")
@@ -196,6 +200,7 @@ func (c config) validate() error {
 		cliflag.Want(c.Fixed > 0 || !c.needsFixed() || len(c.SweepAdmission) > 0, "sweep-admission", "", "one or both of "+admitMaxWait+", "+admitNonblocking),
 		cliflag.Want(len(c.Modes) > 0, "modes", "", "at least one of "+strings.Join(allModes(), ", ")),
 		cliflag.Want(c.Timeout > 0, "timeout", c.Timeout, "> 0"),
+		cliflag.Want(c.Deadline > 0 && c.Deadline <= c.Timeout, "deadline", c.Deadline, "in (0, -timeout]"),
 		cliflag.Want(c.MaxWorkers >= 1 && c.MaxWorkers <= 15000, "max-in-flight", c.MaxWorkers, "in [1, 15000] (one file descriptor each)"),
 		cliflag.Want(c.Scrape >= 10*time.Millisecond, "scrape", c.Scrape, ">= 10ms"),
 		cliflag.Want(c.Bucket >= 100*time.Millisecond, "bucket", c.Bucket, ">= 100ms"),

@@ -56,6 +56,11 @@
 //     at one per CPU);
 //   - aimd-timeout: aimd with -aimd-timeout at twice -work-time, a tuned
 //     value: AIMD is loss-based, and /work never fails;
+//   - aimd-deadline: aimd, untuned, with callers that give up after
+//     -deadline (100ms): the loss AIMD backs off on is theirs (executorhttp
+//     reports a request whose client left while its handler ran as
+//     dropped, as Netflix's gRPC interceptor does a canceled call), so its
+//     limit settles where latency meets the callers' deadline;
 //   - gradient2-fixed-budget: gradient2 with -codel-target 0, -max-wait as
 //     a fixed budget, to show what CoDel changes;
 //   - gradient2-nonblocking: -limit gradient2 -nonblocking (no wait in

@@ -26,6 +26,9 @@ type mode struct {
 	HAProxy int
 	// Backend is httpdemo's -backend: chanpool when empty.
 	Backend string
+	// Timeout, if not zero, is how long the load generator waits for a
+	// response in this mode, instead of the config's Timeout.
+	Timeout time.Duration
 	// Admission is a sweep mode's flags for what happens past the limit
 	// (ConstLimit), for the best-fixed mode to reuse.
 	Admission []string
@@ -69,6 +72,11 @@ func buildModes(c config, fixed int, fixedArgs []string) []mode {
 			to := (2 * c.WorkTime).String()
 			m.Label = "-limit aimd -max-wait " + c.MaxWait.String() + " -aimd-timeout " + to
 			m.Args = append(append([]string{"-limit", "aimd"}, mw...), "-aimd-timeout", to)
+			m.Limit = limitAdaptive
+		case modeAIMDLoss:
+			m.Label = "-limit aimd -max-wait " + c.MaxWait.String() + ", callers give up at " + c.Deadline.String()
+			m.Args = append([]string{"-limit", "aimd"}, mw...)
+			m.Timeout = c.Deadline
 			m.Limit = limitAdaptive
 		case modeG2Fixed:
 			m.Label = "-limit gradient2 -max-wait " + c.MaxWait.String() + " -codel-target 0"

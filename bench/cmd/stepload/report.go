@@ -23,7 +23,7 @@ func writeReport(w io.Writer, c config, env demorun.Environment, res results) {
 		"from the start of the step \"100%%, slow\" it holds a slot %s (-work-slowdown-at), so it can serve %.0f req/s\n",
 		c.WorkSlots, c.WorkTime, capacity, 2*c.WorkTime, capacity/2)
 	fmt.Fprintf(w, "- load: vegeta's library, open loop (each step sends at a constant rate whatever the server does), "+
-		"from the same 2 CPUs as the server, keep-alive, at most %d requests in flight, each given up after %s\n", c.MaxWorkers, c.Timeout)
+		"from the same 2 CPUs as the server, keep-alive, at most %d requests in flight, each given up after %s%s\n", c.MaxWorkers, c.Timeout, deadlineNote(c))
 	fmt.Fprintf(w, "- steps, as fractions of the base capacity: %s\n", fullSchedule(c.Ref, c.Step))
 	fmt.Fprintf(w, "- every mode runs on a fresh server: chanpool, except HAProxy's, which fronts -backend none\n")
 	b := "- goodput: 2xx responses that ended during the step, per second; p50, p99: of the 2xx responses to requests sent during the step; " +
@@ -154,7 +154,7 @@ func writeGoals(w io.Writer, c config, res results) {
 	if top > 0 {
 		fmt.Fprintf(w, "The most goodput any mode reached at 200%%: %.0f/s = %.2f× the nominal capacity (%s): what this machine's downstream really served.\n\n", top, top/capacity, topMode)
 	}
-	for _, key := range []string{modeGradient2, modeAIMD, modeAIMDTuned, modeG2Fixed, modeG2Shed} {
+	for _, key := range []string{modeGradient2, modeAIMD, modeAIMDTuned, modeAIMDLoss, modeG2Fixed, modeG2Shed} {
 		r, ok := byKey[key]
 		if !ok {
 			continue
@@ -172,8 +172,8 @@ func writeGoals(w io.Writer, c config, res results) {
 	if r, ok := byKey[modeAIMD]; ok {
 		if s, ok := at(r, overload); ok {
 			fmt.Fprintf(w, "- **AIMD's limit at 200%%: %s**, against a downstream of %d slots: AIMD backs off only on a loss or a run time above AIMDConfig.Timeout "+
-				"(Netflix's 5 s unless -aimd-timeout is given); /work never fails, and requests the server sheds itself give the limit no sample, "+
-				"so untuned the limit climbs toward -limit-max and requests wait inside the handler for the downstream's slots\n", fmtLimit(s), c.WorkSlots)
+				"(Netflix's 5 s unless -aimd-timeout is given); /work never fails, callers here wait up to %s, and requests the server sheds itself give the limit no sample, "+
+				"so untuned the limit climbs toward -limit-max and requests wait inside the handler for the downstream's slots\n", fmtLimit(s), c.WorkSlots, c.Timeout)
 		}
 	}
 	g2, okG2 := byKey[modeGradient2]
@@ -226,7 +226,7 @@ func writeGoals(w io.Writer, c config, res results) {
 	}
 	if hp, ok := byKey[modeHAProxy]; ok {
 		h, ok1 := at(hp, overload)
-		for _, key := range []string{modeGradient2, modeAIMD, modeAIMDTuned, modeG2Fixed, modeG2Shed, modeBestFixed} {
+		for _, key := range []string{modeGradient2, modeAIMD, modeAIMDTuned, modeAIMDLoss, modeG2Fixed, modeG2Shed, modeBestFixed} {
 			r, ok := byKey[key]
 			if !ok || !ok1 {
 				continue
@@ -341,3 +341,12 @@ func fmtCount(n, total int) string {
 
 // fmtDur formats d as every bench report does; zero is "–".
 func fmtDur(d time.Duration) string { return demorun.FormatDuration(d) }
+
+// deadlineNote is what the load header adds when the aimd-deadline mode
+// gives up on requests sooner than the others.
+func deadlineNote(c config) string {
+	if !slices.Contains(c.Modes, modeAIMDLoss) {
+		return ""
+	}
+	return fmt.Sprintf(" (after %s in the %s mode: its callers' deadline)", c.Deadline, modeAIMDLoss)
+}

@@ -99,7 +99,11 @@ func runMode(c config, bin string, m mode, progress io.Writer) (r trial) {
 			r.Limits = scrapeLimits(ctx, "http://"+srv.Addr+"/metrics", metricName(m.Limit), c.Scrape, began)
 		}()
 	}
-	client := demorun.NewClient(c.Timeout)
+	timeout := c.Timeout
+	if m.Timeout > 0 {
+		timeout = m.Timeout
+	}
+	client := demorun.NewClient(timeout)
 	r.Samples = attackSteps(client, c, m, target, began, r.Errors, progress)
 	client.CloseIdleConnections()
 	cancel()

@@ -289,7 +289,7 @@ func TestParseConfig(t *testing.T) {
 	for _, args := range [][]string{
 		{"-sweep", "4,x"}, {"-sweep", "4,4"}, {"-sweep", "0"}, {"-modes", "gradient2,nope"},
 		{"-modes", ""}, {"-step", "0s"}, {"-work-slots", "0"}, {"-max-in-flight", "20000"},
-		{"-sweep", "", "-modes", "best-fixed"}, {"extra"},
+		{"-sweep", "", "-modes", "best-fixed"}, {"extra"}, {"-deadline", "0s"}, {"-deadline", "1m"},
 	} {
 		if _, err := parseConfig(args, io.Discard); !errors.Is(err, errUsage) {
 			t.Errorf("parseConfig(%q) = %v; want errUsage", args, err)
@@ -313,9 +313,15 @@ func TestBuildModes(t *testing.T) {
 	if h := byKey[modeHAProxy]; h.HAProxy != 6 || h.Backend != "none" {
 		t.Errorf("haproxy: maxconn %d, backend %q; want 6, none", h.HAProxy, h.Backend)
 	}
-	for _, key := range []string{modeAIMD, modeGradient2} {
+	for _, key := range []string{modeAIMD, modeAIMDLoss, modeGradient2} {
 		if args := joinArgs(byKey[key].Args); strings.Contains(args, "-workers") || !strings.Contains(args, "-max-wait 30ms") {
 			t.Errorf("%s args = %q; want -max-wait 30ms and no -workers (untuned)", key, args)
+		}
+	}
+	// Only the aimd-deadline mode's callers give up sooner than -timeout.
+	for _, m := range modes {
+		if want := map[bool]time.Duration{true: 100 * time.Millisecond}[m.Key == modeAIMDLoss]; m.Timeout != want {
+			t.Errorf("%s: Timeout %s; want %s", m.Key, m.Timeout, want)
 		}
 	}
 	if args := joinArgs(byKey[modeG2Alone].Args); strings.Contains(args, "-max-wait") || strings.Contains(args, "-nonblocking") {
