@@ -46,9 +46,22 @@ func TestAIMDUpdate(t *testing.T) {
 		b     Bounds
 		steps []step
 	}{
-		{"success with the limit in use grows by one", Bounds{1, 100, 10}, []step{
-			{Sample{RTT: ms, Inflight: 5}, 1 * ms, 11},
-			{Sample{RTT: ms, Inflight: 11}, 2 * ms, 12},
+		{"successes with the limit in use grow it by one per limit of them", Bounds{1, 100, 3}, []step{
+			{Sample{RTT: ms, Inflight: 2}, 1 * ms, 3},
+			{Sample{RTT: ms, Inflight: 3}, 2 * ms, 3},
+			{Sample{RTT: ms, Inflight: 2}, 3 * ms, 4},
+			{Sample{RTT: ms, Inflight: 1}, 4 * ms, 4}, // not in use: not counted
+			{Sample{RTT: ms, Inflight: 4}, 5 * ms, 4},
+			{Sample{RTT: ms, Inflight: 4}, 6 * ms, 4},
+			{Sample{RTT: ms, Inflight: 4}, 7 * ms, 4},
+			{Sample{RTT: ms, Inflight: 4}, 8 * ms, 5},
+		}},
+		{"a cut starts the count again", Bounds{1, 100, 3}, []step{
+			{Sample{RTT: ms, Inflight: 3}, 1 * ms, 3},
+			{Sample{RTT: ms, Inflight: 3}, 2 * ms, 3},
+			{Sample{RTT: ms, Inflight: 3, Dropped: true}, 3 * ms, 2}, // 3*0.9 = 2.7
+			{Sample{RTT: ms, Inflight: 2}, 4 * ms, 2},
+			{Sample{RTT: ms, Inflight: 2}, 5 * ms, 3},
 		}},
 		{"success with the limit half idle keeps it", Bounds{1, 100, 10}, []step{
 			{Sample{RTT: ms, Inflight: 4}, 1 * ms, 10},
@@ -59,11 +72,12 @@ func TestAIMDUpdate(t *testing.T) {
 		{"RTT above Timeout is a drop", Bounds{1, 100, 10}, []step{
 			{Sample{RTT: 200 * ms, Inflight: 10}, 200 * ms, 9},
 		}},
-		{"RTT at Timeout is not", Bounds{1, 100, 10}, []step{
-			{Sample{RTT: 100 * ms, Inflight: 10}, 100 * ms, 11},
+		{"RTT at Timeout is not", Bounds{1, 100, 1}, []step{
+			{Sample{RTT: 100 * ms, Inflight: 1}, 100 * ms, 2},
 		}},
-		{"no growth past Max", Bounds{1, 10, 10}, []step{
-			{Sample{RTT: ms, Inflight: 10}, 1 * ms, 10},
+		{"no growth past Max", Bounds{1, 1, 1}, []step{
+			{Sample{RTT: ms, Inflight: 1}, 1 * ms, 1},
+			{Sample{RTT: ms, Inflight: 1}, 2 * ms, 1},
 		}},
 		{"no cut below Min", Bounds{5, 10, 5}, []step{
 			{Sample{RTT: ms, Inflight: 5, Dropped: true}, 1 * ms, 5},
@@ -146,8 +160,9 @@ func TestAIMDSimulated(t *testing.T) {
 			t.Fatal(err)
 		}
 		s := newSim(t, a, Bounds{Min: 1, Max: 100, Initial: 20})
-		if r := s.run(phase{rate: 2 * capacity, base: base, slots: slots, dur: 5 * time.Second}); r.lastLimit != 100 {
-			t.Errorf("limit after 5s at 200%% load = %d; want Max 100 (no loss signal below the Timeout)", r.lastLimit)
+		// Growing by one per round trip, from 20 to 100 takes about 6 s.
+		if r := s.run(phase{rate: 2 * capacity, base: base, slots: slots, dur: 10 * time.Second}); r.lastLimit != 100 {
+			t.Errorf("limit after 10s at 200%% load = %d; want Max 100 (no loss signal below the Timeout)", r.lastLimit)
 		}
 	})
 }
