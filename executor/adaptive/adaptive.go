@@ -219,8 +219,8 @@ func (e *Executor) TrySubmit(task func()) error {
 }
 
 // TrySubmitSampled is TrySubmit for a task that reports how it ended, as
-// SubmitSampled's does, with the same samples for each outcome. It never waits,
-// and has TrySubmit's errors. executorhttp's adaptive LIFO finds it by type
+// SubmitSampled's does, with the same samples for each outcome. It never
+// waits, and has TrySubmit's errors. executorhttp's adaptive LIFO finds it by type
 // assertion, to try a request before it waits on a list of its own.
 func (e *Executor) TrySubmitSampled(task func() executor.Outcome) error {
 	ts, ok := e.ex.(executor.TrySubmitter)

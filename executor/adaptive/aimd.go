@@ -58,7 +58,8 @@ type AIMDConfig struct {
 //     at 68 against 4 slots and served 0.18x the capacity, 78% of the
 //     requests timing out; Netflix's rules exactly (a cut on every drop)
 //     swung it between 1 and 61 and served 0.79x, 19% timing out; one per
-//     round trip held it at 31 and served 0.93x, 1.3% timing out.
+//     round trip held it at 32 and served 0.93x, 1.1% timing out
+//     (bench/results/stepload-2026-12-02-aimd-trials).
 //
 // AIMD sees no latency below Timeout, and an Executor feeds it no
 // refusals (Netflix's limiter feeds its Limit none of its own rejections

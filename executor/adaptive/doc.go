@@ -14,8 +14,9 @@
 //
 // The algorithms are those of Netflix's concurrency-limits
 // (https://github.com/Netflix/concurrency-limits), with its parameters and
-// defaults: [AIMD], loss-based, and [Gradient2], latency-based and the
-// default. A Limit is what Netflix calls a Limit; the Executor plays the part
+// defaults: [AIMD], loss-based (with TCP's rule of one cut and one step
+// up per round trip, for reasons it gives), and [Gradient2],
+// latency-based and the default. A Limit is what Netflix calls a Limit; the Executor plays the part
 // of its Limiter, and the backend's Resize that of its adjustable semaphore.
 // For a limit with a wait budget in front of it (executorhttp's MaxWait),
 // [QueuedGradient2Config] departs from Netflix's Gradient2 defaults, for

@@ -92,8 +92,8 @@ type Handler struct {
 	// a first-in first-out executor the oldest waiters reach a worker first
 	// and are dropped there at the cost of a few microseconds each. A
 	// request dropped by it gets ErrWaitBudget, like one past MaxWait, and
-	// reports executor.Ignored through SubmitSampled. The state costs each request
-	// three atomic loads, a compare-and-swap while its wait is the
+	// reports executor.Ignored through SubmitSampled. The state costs each
+	// request three atomic loads, a compare-and-swap while its wait is the
 	// interval's least, and no lock.
 	Target time.Duration
 
@@ -122,15 +122,14 @@ type Handler struct {
 	// It needs an executor that can try without waiting: one implementing
 	// executor.TrySubmitter, or, if it has SubmitSampled, a
 	// TrySubmitSampled(func() executor.Outcome) error method
-	// (executor/adaptive's).
-	// Otherwise LIFO is ignored. A request the executor refuses at once
-	// waits on the list, except one: it waits in the executor's
-	// SubmitContext, so that the executor, which alone knows when a place
-	// frees, admits it then (on Resize growing the bound too); once it is
-	// in, it hands its turn to the next waiter in the order. A request
-	// that finds room is admitted at once, even past waiters. The
-	// executor's own queue (QueueSize) stays first in first out: LIFO
-	// orders only the requests it refuses.
+	// (executor/adaptive's). Otherwise LIFO is ignored. A request the
+	// executor refuses at once waits on the list, except one: it waits in
+	// the executor's SubmitContext, so that the executor, which alone
+	// knows when a place frees, admits it then (on Resize growing the
+	// bound too); once it is in, it hands its turn to the next waiter in
+	// the order. A request that finds room is admitted at once, even past
+	// waiters. The executor's own queue (QueueSize) stays first in first
+	// out: LIFO orders only the requests it refuses.
 	LIFO bool
 
 	// lifo is the waiting room LIFO turns on.
