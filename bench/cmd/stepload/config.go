@@ -124,7 +124,7 @@ Usage: go run ./bench/cmd/stepload [flags]
 Steps: unloaded (10% of capacity, the latency reference), 50%, 90%, 200%, 100%, then
 100% again with the downstream twice as slow. First a sweep of fixed limits at 200%
 picks the best hand-tuned one (most goodput; within 2% of it, lowest p99). Each mode
-runs on a fresh server. Defaults take about 10 minutes; -quick about 1 minute.
+runs on a fresh server. Defaults take about 13 minutes; -quick about 1 minute.
 
 Flags:
 `, stderr)
