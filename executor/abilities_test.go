@@ -165,3 +165,20 @@ func TestSubmitContextUsesAbility(t *testing.T) {
 		t.Errorf("calls to the executor's own SubmitContext: got %d, want 1", n)
 	}
 }
+
+func TestOutcomeString(t *testing.T) {
+	for o, want := range map[executor.Outcome]string{
+		executor.Succeeded:   "succeeded",
+		executor.Ignored:     "ignored",
+		executor.Dropped:     "dropped",
+		executor.Outcome(9): "Outcome(9)",
+	} {
+		if got := o.String(); got != want {
+			t.Errorf("Outcome(%d).String() = %q; want %q", uint8(o), got, want)
+		}
+	}
+	var zero executor.Outcome
+	if zero != executor.Succeeded {
+		t.Errorf("the zero Outcome is %v; want succeeded", zero)
+	}
+}
