@@ -168,9 +168,9 @@ func TestSubmitContextUsesAbility(t *testing.T) {
 
 func TestOutcomeString(t *testing.T) {
 	for o, want := range map[executor.Outcome]string{
-		executor.Succeeded:   "succeeded",
-		executor.Ignored:     "ignored",
-		executor.Dropped:     "dropped",
+		executor.Succeeded:  "succeeded",
+		executor.Ignored:    "ignored",
+		executor.Dropped:    "dropped",
 		executor.Outcome(9): "Outcome(9)",
 	} {
 		if got := o.String(); got != want {
