@@ -7,17 +7,17 @@
 // once, and learns from tasks that report how they ended
 // ([Executor.SubmitSampled]) which were shed, and so give no sample, and
 // which lost their work to overload (drops). A [Limit] turns those samples
-// into a limit,
-// and the Executor resizes the backend to it, within [Options] Min and Max.
-// The current limit is visible in Stats().Workers, in [Executor.Limit], and
-// as a Prometheus gauge ([Executor.Collector]).
+// into a limit, and the Executor resizes the backend to it, within
+// [Options] Min and Max. The current limit is visible in Stats().Workers,
+// in [Executor.Limit], and as a Prometheus gauge ([Executor.Collector]).
 //
 // The algorithms are those of Netflix's concurrency-limits
 // (https://github.com/Netflix/concurrency-limits), with its parameters and
 // defaults: [AIMD], loss-based (with TCP's rule of one cut and one step
 // up per round trip, for reasons it gives), and [Gradient2],
-// latency-based and the default. A Limit is what Netflix calls a Limit; the Executor plays the part
-// of its Limiter, and the backend's Resize that of its adjustable semaphore.
+// latency-based and the default. A Limit is what Netflix calls a Limit;
+// the Executor plays the part of its Limiter, and the backend's Resize
+// that of its adjustable semaphore.
 // For a limit with a wait budget in front of it (executorhttp's MaxWait),
 // [QueuedGradient2Config] departs from Netflix's Gradient2 defaults, for
 // reasons it gives, and takes two rules from Envoy's adaptive concurrency
